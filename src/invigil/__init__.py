@@ -1,0 +1,3 @@
+"""Invigil: privacy-by-design proctoring for digital exams."""
+
+__version__ = "0.1.0"

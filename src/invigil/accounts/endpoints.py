@@ -1,0 +1,68 @@
+"""Staff login for the API (bearer tokens). The web UI's login with TOTP comes with issue 5."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from invigil.accounts import service
+from invigil.accounts.models import Staff
+from invigil.container import Container
+from invigil.http import container, require_bearer
+from invigil.institutions import service as institutions
+from invigil.kit.clock import utcnow
+from invigil.kit.errors import Unauthorized
+
+router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+
+
+class LoginRequest(BaseModel):
+    institution: str = Field(max_length=64)
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class LoginResponse(BaseModel):
+    token: str
+    expires_at: datetime
+    role: str
+    staff_id: str
+
+
+def current_staff(request: Request, c: Container = Depends(container)) -> Staff:
+    token = require_bearer(request)
+    with c.uow() as db:
+        return service.resolve_token(db, token, utcnow())
+
+
+@router.post("/login", response_model=LoginResponse)
+def login(body: LoginRequest, c: Container = Depends(container)) -> LoginResponse:
+    now = utcnow()
+    with c.uow() as db:
+        institution = institutions.by_slug(db, body.institution)
+        if institution is None:
+            raise Unauthorized("Wrong email or password.")
+        staff, token = service.login(
+            db, institution, body.email, body.password, now, c.settings.staff_token_ttl_seconds
+        )
+        return LoginResponse(
+            token=token,
+            role=staff.role,
+            staff_id=staff.id,
+            expires_at=now.fromtimestamp(now.timestamp() + c.settings.staff_token_ttl_seconds, now.tzinfo),
+        )
+
+
+@router.post("/logout")
+def logout(request: Request, c: Container = Depends(container)) -> dict[str, str]:
+    token = require_bearer(request)
+    with c.uow() as db:
+        service.logout(db, token, utcnow())
+    return {"status": "logged out"}
+
+
+@router.get("/me")
+def me(staff: Staff = Depends(current_staff)) -> dict[str, str]:
+    return {"id": staff.id, "email": staff.email, "name": staff.display_name, "role": staff.role}

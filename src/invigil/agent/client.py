@@ -1,0 +1,113 @@
+"""Agent protocol v1 client over HTTP. The simulated class, the load test and the real agent use it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from invigil.kit.clock import iso
+from invigil.protocol import v1
+
+
+class TransientError(Exception):
+    """Network down, server restarting or busy: try again later; nothing is lost."""
+
+
+class ProtocolError(Exception):
+    """The server refused the request; retrying the same request will not help."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status, self.body = status, body
+        super().__init__(f"{status} {body.get('error', '')}: {body.get('message', body)}")
+
+    @property
+    def message(self) -> str:
+        return str(self.body.get("message", ""))
+
+
+class AgentClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.token = token
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": "invigil-agent/0.1"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self._auth(), **kwargs.pop("headers", {})}
+        try:
+            response = await self._http.request(method, v1.PREFIX + path, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code in (429, 502, 503, 504) or response.status_code >= 500:
+            raise TransientError(f"server answered {response.status_code}")
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {"message": response.text[:200]}
+            raise ProtocolError(response.status_code, body if isinstance(body, dict) else {"message": body})
+        return response
+
+    async def activate(self, code: str, session_secret: str, agent: dict[str, str]) -> v1.ActivateResponse:
+        body = v1.ActivateRequest(code=code, session_secret=session_secret, agent=agent)
+        r = await self._send("POST", "/activate", json=body.model_dump(mode="json"))
+        return v1.ActivateResponse.model_validate(r.json())
+
+    async def heartbeat(self, hb: v1.Heartbeat) -> v1.HeartbeatAck:
+        r = await self._send("POST", "/heartbeat", json=hb.model_dump(mode="json"))
+        return v1.HeartbeatAck.model_validate(r.json())
+
+    async def events(self, batch: v1.EventBatch) -> v1.EventBatchAck:
+        r = await self._send("POST", "/events", json=batch.model_dump(mode="json"))
+        return v1.EventBatchAck.model_validate(r.json())
+
+    async def upload_status(self, item_id: str) -> v1.UploadStatus:
+        r = await self._send("GET", f"/evidence/{item_id}")
+        return v1.UploadStatus.model_validate(r.json())
+
+    async def put_evidence(
+        self,
+        item_id: str,
+        kind: str,
+        sha256: str,
+        size: int,
+        captured_at: datetime,
+        body: bytes,
+        start: int | None = None,
+    ) -> v1.UploadStatus:
+        headers = {
+            v1.H_KIND: kind,
+            v1.H_SHA256: sha256,
+            v1.H_SIZE: str(size),
+            v1.H_CAPTURED_AT: iso(captured_at) or "",
+            "Content-Type": "application/octet-stream",
+        }
+        if start is not None:
+            headers["Content-Range"] = f"bytes {start}-{start + len(body) - 1}/{size}"
+        r = await self._send("PUT", f"/evidence/{item_id}", content=body, headers=headers)
+        return v1.UploadStatus.model_validate(r.json())
+
+    async def handin(self, req: v1.HandinRequest) -> v1.Receipt:
+        r = await self._send("POST", "/handin", json=req.model_dump(mode="json"))
+        return v1.Receipt.model_validate(r.json())
+
+    async def close(self) -> str:
+        r = await self._send("POST", "/close", json=v1.CloseRequest().model_dump())
+        return str(r.json()["state"])

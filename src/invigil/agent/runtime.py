@@ -1,0 +1,330 @@
+"""One candidate's agent from activation to stop: the pipeline shared by the simulated class and the
+real agent. State lives in the spool, so a killed agent restarted on the same spool carries on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from invigil.agent.client import AgentClient, ProtocolError, TransientError
+from invigil.agent.sealer import Sealer
+from invigil.agent.sources import Source
+from invigil.agent.spool import Spool
+from invigil.agent.uploader import Connectivity, SessionEnded, Uploader
+from invigil.kit import envelope
+from invigil.kit.clock import iso, utcnow
+from invigil.protocol import v1
+from invigil.protocol.policy import Policy, parse_policy
+
+log = logging.getLogger("invigil.agent")
+
+SourceFactory = Callable[[Policy], list[tuple[Source, Callable[[], float]]]]
+HandinFactory = Callable[[], list[bytes]]
+
+
+class ActivationRefused(Exception):
+    """The server said no to the code (wrong, used, expired): the person must act."""
+
+
+@dataclass
+class AgentStatus:
+    phase: str = "starting"  # starting | exam | tail | closing | closed | failed
+    candidate: str = ""
+    captured: int = 0
+    receipt: dict[str, Any] | None = None
+    error: str = ""
+    offline_periods: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+def policy_sources(
+    policy: Policy, make: dict[str, Callable[[], Source]]
+) -> list[tuple[Source, Callable[[], float]]]:
+    """The sources a policy switches on, each with its randomized interval."""
+    chosen: list[tuple[Source, Callable[[], float]]] = []
+
+    def between(lo: int, hi: int) -> Callable[[], float]:
+        return lambda: random.uniform(lo, hi)
+
+    if policy.screenshots.enabled and "screenshot" in make:
+        i = policy.screenshots.interval
+        chosen.append((make["screenshot"](), between(i.min_seconds, i.max_seconds)))
+    if policy.webcam.enabled and "webcam_frame" in make:
+        i = policy.webcam.interval
+        chosen.append((make["webcam_frame"](), between(i.min_seconds, i.max_seconds)))
+    if policy.process_snapshots.enabled and "process_snapshot" in make:
+        s = policy.process_snapshots.interval_seconds
+        chosen.append((make["process_snapshot"](), between(s, s)))
+    return chosen
+
+
+class AgentRuntime:
+    def __init__(
+        self,
+        server_url: str,
+        spool_dir: Path,
+        code: str,
+        sources: SourceFactory,
+        handin_files: HandinFactory,
+        transport: httpx.AsyncBaseTransport | None = None,
+        agent_info: dict[str, str] | None = None,
+        handin_after: float | None = None,
+    ) -> None:
+        self.server_url, self.code = server_url, code
+        self.spool = Spool(spool_dir)
+        self.client = AgentClient(server_url, transport=transport)
+        self.net = Connectivity(self.spool)
+        self.sources, self.handin_files = sources, handin_files
+        self.agent_info = agent_info or {"agent": "invigil-agent/0.1"}
+        self.status = AgentStatus()
+        self.handin_requested = asyncio.Event()
+        self._handin_after = handin_after
+        self._session_over = asyncio.Event()
+
+    # -- public ---------------------------------------------------------------------------------
+    def request_handin(self) -> None:
+        self.handin_requested.set()
+
+    async def run(self) -> AgentStatus:
+        try:
+            await self._run()
+        except ActivationRefused as exc:
+            self.status.phase, self.status.error = "failed", str(exc)
+        finally:
+            self.status.offline_periods = list(self.net.periods)
+            await self.client.aclose()
+            self.spool.close()
+        return self.status
+
+    # -- activation -----------------------------------------------------------------------------
+    async def _activate(self) -> v1.ActivateResponse:
+        stored = self.spool.get("activation")
+        if stored is not None:
+            self.client.token = self.spool.get("session_secret")
+            return v1.ActivateResponse.model_validate(stored)
+        secret = self.spool.get("session_secret")
+        if secret is None:  # persisted before asking, so a lost answer can be retried safely
+            secret = secrets.token_urlsafe(32)
+            self.spool.set(session_secret=secret)
+        while True:
+            try:
+                response = await self.client.activate(self.code, secret, self.agent_info)
+                break
+            except TransientError:
+                self.net.failed()
+                await asyncio.sleep(1 + random.random())
+            except ProtocolError as exc:
+                raise ActivationRefused(exc.message) from exc
+        self.net.succeeded()
+        self.client.token = secret
+        self.spool.set(activation=response.model_dump(mode="json"), phase="exam")
+        self.spool.add_event(
+            uuid.uuid4().hex, {"type": "agent.activated", "at": iso(utcnow()), "severity": "info"}
+        )
+        return response
+
+    # -- the session ----------------------------------------------------------------------------
+    async def _run(self) -> None:
+        act = await self._activate()
+        self.status.candidate = act.candidate
+        policy = parse_policy(act.policy)
+        exam_key = envelope.public_key_from_b64(act.exam_public_key)
+        sealer = Sealer(act.exam.id, act.session_id, [exam_key])
+        uploader = Uploader(
+            self.client, self.spool, self.net, chunk_bytes=min(act.max_chunk_bytes, 1024 * 1024)
+        )
+        stop_capture, stop_upload = asyncio.Event(), asyncio.Event()
+        tasks = [
+            self._supervised(self._heartbeats(act.heartbeat_interval_seconds), "heartbeats"),
+            self._supervised(self._upload(uploader, stop_upload), "uploader"),
+        ]
+        captures = [
+            self._supervised(self._capture_loop(src, interval, sealer, uploader, stop_capture), src.kind)
+            for src, interval in self.sources(policy)
+        ]
+        flow = asyncio.create_task(
+            self._flow(sealer, uploader, act, tasks[1], captures, stop_capture, stop_upload)
+        )
+        ended = asyncio.create_task(self._session_over.wait())
+        try:
+            await asyncio.wait([flow, ended], return_when=asyncio.FIRST_COMPLETED)
+            if flow.done():
+                flow.result()  # re-raise what went wrong in the main flow
+            else:
+                flow.cancel()
+                self.status.phase = "failed" if self.status.error else "ended by server"
+        finally:
+            ended.cancel()
+            stop_capture.set()
+            stop_upload.set()
+            for task in [*tasks, *captures]:
+                task.cancel()
+            await asyncio.gather(flow, *tasks, *captures, return_exceptions=True)
+
+    async def _flow(
+        self,
+        sealer: Sealer,
+        uploader: Uploader,
+        act: v1.ActivateResponse,
+        upload_task: asyncio.Task[Any],
+        captures: list[asyncio.Task[Any]],
+        stop_capture: asyncio.Event,
+        stop_upload: asyncio.Event,
+    ) -> None:
+        """Exam -> hand-in -> tail -> final upload -> close."""
+        if self.spool.get("phase", "exam") == "exam":
+            self.status.phase = "exam"
+            await self._wait_for_handin(act.exam.ends_at)
+            await self._handin(sealer, uploader)
+        self.status.phase = "tail"
+        self.status.receipt = self.spool.get("receipt")
+        assert self.status.receipt is not None
+        tail_end = datetime.fromisoformat(self.status.receipt["body"]["tail_ends_at"].replace("Z", "+00:00"))
+        await self._until(tail_end)
+        self.status.phase = "closing"
+        stop_capture.set()
+        await asyncio.gather(*captures, return_exceptions=True)
+        stop_upload.set()
+        await upload_task
+        await self._close()
+        self.status.phase = "closed"
+
+    def _supervised(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        """A background task whose crash is logged and stops the agent, never silently lost."""
+        task = asyncio.create_task(coro, name=name)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            if not t.cancelled() and t.exception() is not None:
+                log.error("agent task %s crashed", name, exc_info=t.exception())
+                self.status.error = f"{name} crashed: {t.exception()!r}"
+                self._session_over.set()
+
+        task.add_done_callback(done)
+        return task
+
+    async def _until(self, when: datetime) -> None:
+        while (left := (when - utcnow()).total_seconds()) > 0 and not self._session_over.is_set():
+            await asyncio.sleep(min(left, 1.0))
+
+    async def _wait_for_handin(self, exam_end: datetime) -> None:
+        deadline = (
+            exam_end
+            if self._handin_after is None
+            else min(exam_end, utcnow() + timedelta(seconds=self._handin_after))
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                self.handin_requested.wait(), max(0.0, (deadline - utcnow()).total_seconds())
+            )
+
+    async def _capture_loop(
+        self,
+        source: Source,
+        interval: Callable[[], float],
+        sealer: Sealer,
+        uploader: Uploader,
+        stop: asyncio.Event,
+    ) -> None:
+        delay = random.uniform(0, min(3.0, interval()))
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                return
+            plaintext = await asyncio.to_thread(source.capture)
+            await asyncio.to_thread(self._spool_sealed, sealer, source.kind, plaintext)
+            self.status.captured += 1
+            uploader.wake.set()
+            delay = interval()
+
+    def _spool_sealed(self, sealer: Sealer, kind: str, plaintext: bytes) -> str:
+        sealed = sealer.seal(kind, plaintext)
+        self.spool.add_item(sealed.item_id, kind, utcnow(), sealed.data, sealed.sha256)
+        self.spool.add_event(
+            uuid.uuid4().hex,
+            {"type": f"capture.{kind}", "at": iso(utcnow()), "data": {"item": sealed.item_id}},
+        )
+        return sealed.item_id
+
+    async def _heartbeats(self, interval: int) -> None:
+        while not self._session_over.is_set():
+            hb = v1.Heartbeat(
+                seq=time.time_ns() // 1_000_000,
+                sent_at=utcnow(),
+                phase="tail" if self.status.phase in ("tail", "closing") else "exam",
+                spool_pending=self.spool.counts()["pending"],
+            )
+            try:
+                await self.client.heartbeat(hb)
+                self.net.succeeded()
+            except TransientError:
+                self.net.failed()
+            except ProtocolError as exc:
+                if exc.status == 401:
+                    self._session_over.set()
+                    return
+                log.warning("heartbeat refused: %s", exc)
+            await asyncio.sleep(interval)
+
+    async def _upload(self, uploader: Uploader, stop: asyncio.Event) -> None:
+        try:
+            await uploader.run(stop)
+        except SessionEnded as exc:
+            log.warning("session ended by the server: %s", exc)
+            self._session_over.set()
+
+    async def _handin(self, sealer: Sealer, uploader: Uploader) -> None:
+        items = self.spool.get("handin_items")
+        if items is None:
+            items = [
+                await asyncio.to_thread(self._spool_sealed, sealer, "handin_file", data)
+                for data in self.handin_files()
+            ]
+            self.spool.set(
+                handin_items=items, handin_id=uuid.uuid4().hex, portal_token=secrets.token_urlsafe(32)
+            )
+            uploader.wake.set()
+        request = v1.HandinRequest(
+            handin_id=self.spool.get("handin_id"), items=items, portal_token=self.spool.get("portal_token")
+        )
+        while True:
+            try:
+                receipt = await self.client.handin(request)
+                break
+            except TransientError:
+                await asyncio.sleep(1 + random.random())
+            except ProtocolError as exc:
+                if exc.status == 409 and "missing" in exc.body:  # files still on their way
+                    await asyncio.sleep(0.5)
+                    continue
+                raise
+        self.spool.set(receipt=receipt.model_dump(mode="json"), phase="tail")
+        self.status.receipt = receipt.model_dump(mode="json")
+
+    async def _close(self) -> None:
+        for _ in range(600):
+            try:
+                await self.client.close()
+                break
+            except TransientError:
+                await asyncio.sleep(1)
+            except ProtocolError as exc:
+                if exc.status == 401:  # the server closed it already (sweeper): fine
+                    break
+                if exc.status == 409:  # clock skew: the server's tail is a moment longer
+                    await asyncio.sleep(1)
+                    continue
+                raise
+        self._session_over.set()
+        self.spool.set(phase="closed")

@@ -1,0 +1,129 @@
+"""Sample sources for the simulated class and tests: generated screens, shipped webcam frames,
+plausible process lists. Real capture sources arrive with the agent issue (issue 6)."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from importlib import resources
+from pathlib import Path
+
+from invigil.kit.clock import iso, utcnow
+
+SAMPLES = resources.files("invigil.agent") / "samples"
+
+BASE_PROCESSES = [
+    "systemd",
+    "Xorg",
+    "gnome-shell",
+    "invigil-agent",
+    "libreoffice-writer",
+    "firefox",
+    "pipewire",
+    "NetworkManager",
+    "dbus-daemon",
+    "gnome-terminal-server",
+    "evince",
+]
+
+
+def webcam_frames() -> list[bytes]:
+    return [
+        p.read_bytes()
+        for p in sorted(SAMPLES.iterdir(), key=lambda p: p.name)
+        if p.name.startswith("webcam_") and p.name.endswith(".jpg")
+    ]
+
+
+class SampleScreen:
+    """A rendered desktop with an editor window; text changes over time. PNG bytes."""
+
+    kind = "screenshot"
+
+    def __init__(self, label: str = "", marker: str = "", size: tuple[int, int] = (1024, 640)) -> None:
+        self.label, self.marker, self.size = label, marker, size
+        self.words = 0
+        self._rng = random.Random(label)
+
+    def capture(self) -> bytes:
+        from PIL import Image, ImageDraw
+
+        w, h = self.size
+        img = Image.new("RGB", self.size, (40, 62, 92))
+        d = ImageDraw.Draw(img)
+        d.rectangle([40, 30, w - 40, h - 40], fill=(250, 250, 248), outline=(30, 30, 30))
+        d.rectangle([40, 30, w - 40, 58], fill=(220, 224, 230))
+        d.text((52, 38), "answer.odt - LibreOffice Writer", fill=(20, 20, 20))
+        d.text((w - 170, 38), utcnow().strftime("%H:%M:%S UTC"), fill=(20, 20, 20))
+        self.words += self._rng.randint(10, 40)
+        lines = [f"Question {1 + self.words // 150}: discuss the trade-offs of the design.", ""]
+        vocab = [
+            "the",
+            "data",
+            "model",
+            "exam",
+            "answer",
+            "because",
+            "therefore",
+            "proof",
+            "argument",
+            "result",
+            "method",
+        ]
+        for _ in range(min(22, 2 + self.words // 25)):
+            lines.append(" ".join(self._rng.choice(vocab) for _ in range(12)))
+        if self.marker:
+            lines.append(self.marker)
+        for i, line in enumerate(lines):
+            d.text((64, 76 + i * 20), line, fill=(30, 30, 30))
+        # A little noise so that PNGs have realistic sizes.
+        for _ in range(400):
+            x, y = self._rng.randrange(w), self._rng.randrange(h)
+            d.point((x, y), fill=(self._rng.randrange(256),) * 3)
+        out = io.BytesIO()
+        img.save(out, format="PNG", compress_level=1)
+        return out.getvalue()
+
+
+class SampleWebcam:
+    kind = "webcam_frame"
+
+    def __init__(self, frames: list[bytes] | None = None, start: int = 0) -> None:
+        self.frames = frames or webcam_frames()
+        self.index = start
+
+    def capture(self) -> bytes:
+        frame = self.frames[self.index % len(self.frames)]
+        self.index += 1
+        return frame
+
+
+class SampleProcesses:
+    kind = "process_snapshot"
+
+    def __init__(self, extra: list[str] | None = None, seed: str = "") -> None:
+        self.extra = list(extra or [])
+        self._rng = random.Random(seed)
+
+    def capture(self) -> bytes:
+        names = BASE_PROCESSES + self.extra
+        procs = [
+            {"pid": 1000 + i * 7 + self._rng.randrange(5), "name": n, "cpu": round(self._rng.random() * 5, 1)}
+            for i, n in enumerate(names)
+        ]
+        return json.dumps({"taken_at": iso(utcnow()), "processes": procs}).encode()
+
+
+class SampleFile:
+    """A hand-in file read from disk, or generated text when none is given."""
+
+    kind = "handin_file"
+
+    def __init__(self, path: Path | None = None, text: str = "") -> None:
+        self.path, self.text = path, text
+
+    def capture(self) -> bytes:
+        if self.path is not None:
+            return self.path.read_bytes()
+        return (self.text or "My answers.\n").encode()

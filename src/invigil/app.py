@@ -1,0 +1,70 @@
+"""create_app(settings): wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+
+from invigil import __version__
+from invigil.accounts.endpoints import router as staff_auth_router
+from invigil.config import Settings
+from invigil.container import Container
+from invigil.evidence.endpoints import agent_router as evidence_agent_router
+from invigil.evidence.endpoints import staff_router as evidence_staff_router
+from invigil.exams.endpoints import router as exams_router
+from invigil.http import BodyLimit, domain_error_handler, validation_error_handler
+from invigil.jobs import Sweeper
+from invigil.kit import signing
+from invigil.kit.errors import DomainError
+from invigil.sessions.endpoints import router as agent_router
+from invigil.web import pages
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    c = container or Container.from_settings(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sweeper = None
+        if c.settings.run_jobs_in_process:
+            sweeper = Sweeper(c, c.settings.sweep_interval_seconds)
+            sweeper.start()
+        try:
+            yield
+        finally:
+            if sweeper:
+                sweeper.stop()
+
+    app = FastAPI(
+        title="Invigil",
+        version=__version__,
+        description="Privacy-by-design proctoring. Agent protocol v1 and the staff API.",
+        lifespan=lifespan,
+    )
+    app.state.container = c
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_middleware(BodyLimit, limit=c.settings.max_request_bytes + 64 * 1024)
+    for router in (
+        agent_router,
+        evidence_agent_router,
+        staff_auth_router,
+        exams_router,
+        evidence_staff_router,
+        pages.router,
+    ):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/api/v1/receipt-key", tags=["meta"])
+    def receipt_key(request: Request) -> dict[str, str]:
+        """The public key that verifies hand-in receipts."""
+        return {"algorithm": "Ed25519", "public_key": signing.public_b64(c.signer)}
+
+    return app

@@ -1,0 +1,1 @@
+"""The append-only access log: who read which candidate data, and when."""

@@ -1,0 +1,271 @@
+"""`invigil`: set up, serve, run jobs, demo, load test, export evidence, run an agent."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from invigil.config import Settings
+
+
+def _passphrase(args: argparse.Namespace, confirm: bool) -> str:
+    if getattr(args, "passphrase_file", None):
+        return Path(args.passphrase_file).read_text().strip()
+    if os.environ.get("INVIGIL_RECOVERY_PASSPHRASE"):
+        return os.environ["INVIGIL_RECOVERY_PASSPHRASE"]
+    if not sys.stdin.isatty():
+        raise SystemExit("No terminal to ask for the passphrase: use --passphrase-file.")
+    first = getpass.getpass("Recovery key passphrase: ")
+    if confirm and getpass.getpass("Again: ") != first:
+        raise SystemExit("The passphrases differ.")
+    return first
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from invigil.accounts import service as accounts
+    from invigil.accounts.models import Role
+    from invigil.container import Container
+    from invigil.institutions.models import Institution
+    from invigil.setup import initialize
+
+    c = Container.from_settings(Settings())
+    try:
+        result = initialize(
+            c,
+            slug=args.institution,
+            name=args.name,
+            region=args.region,
+            passphrase=_passphrase(args, confirm=True),
+            recovery_file=Path(args.recovery_key_out),
+            dpo_contact=args.dpo,
+        )
+    except (ValueError, FileExistsError) as exc:
+        raise SystemExit(f"invigil init: {exc}") from exc
+    password = accounts.generate_password()
+    with c.uow() as db:
+        institution = db.get(Institution, result.institution_id)
+        assert institution is not None
+        accounts.create_staff(db, institution, args.admin_email, "Administrator", Role.ADMIN, password)
+    print(f"Institution '{args.institution}' created; database at {c.settings.effective_database_url}")
+    print(f"Recovery key written to {result.recovery_file} (key id {result.recovery_kid[:16]}…).")
+    print("  Move it to offline media now. Without it and its passphrase, sealed evidence")
+    print("  cannot be opened by anyone, and Invigil cannot recover it for you.")
+    print(f"Admin login: {args.admin_email}  password (shown once): {password}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings()
+    port = args.port or settings.port
+    if args.workers > 1:
+        uvicorn.run(
+            "invigil.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=port,
+            workers=args.workers,
+            log_level="warning",
+            access_log=False,
+        )
+    else:
+        from invigil.app import create_app
+
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=port, log_level="warning", access_log=False
+        )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from invigil.container import Container
+    from invigil.jobs import Sweeper
+
+    settings = Settings()
+    c = Container.from_settings(settings)
+    sweeper = Sweeper(c, settings.sweep_interval_seconds)
+    print(f"invigil worker: sweeping every {settings.sweep_interval_seconds}s (Ctrl-C to stop)")
+    sweeper.start()
+    try:
+        while True:
+            sweeper._thread.join(3600)
+    except KeyboardInterrupt:
+        sweeper.stop()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from invigil.migrate import upgrade
+
+    upgrade(Settings().effective_database_url)
+    print("database is at the newest schema")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from invigil.demo import DemoOptions, run_demo
+
+    if args.candidates < 1 or args.minutes <= 0:
+        raise SystemExit("--candidates must be at least 1 and --minutes more than 0")
+    run_demo(
+        DemoOptions(
+            candidates=args.candidates,
+            minutes=args.minutes,
+            port=args.port,
+            data_dir=Path(args.data_dir),
+            exit_when_done=args.exit,
+            summary=Path(args.summary) if args.summary else None,
+        )
+    )
+    return 0
+
+
+def cmd_loadtest(args: argparse.Namespace) -> int:
+    from invigil.sim.loadtest import LoadOptions, run_loadtest
+
+    report = run_loadtest(
+        LoadOptions(
+            candidates=args.candidates,
+            minutes=args.minutes,
+            server=args.server,
+            json_out=args.json,
+            ramp_seconds=args.ramp,
+        )
+    )
+    return 0 if report["lost"] == 0 else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from invigil.container import Container
+    from invigil.evidence.export import export_exam
+    from invigil.kit.errors import DomainError
+    from invigil.kit.keywrap import KeyFileError, WrongPassphrase, load_recovery_key
+
+    try:
+        key = load_recovery_key(Path(args.key), _passphrase(args, confirm=False))
+    except (KeyFileError, WrongPassphrase) as exc:
+        raise SystemExit(f"invigil evidence export: {exc}") from exc
+    c = Container.from_settings(Settings())
+    try:
+        with c.uow() as db:
+            result = export_exam(db, c.store, args.exam, key, Path(args.out))
+    except DomainError as exc:
+        raise SystemExit(f"invigil evidence export: {exc.message}") from exc
+    print(f"Opened {result.opened} items into {result.folder} (manifest.json lists them).")
+    for failure in result.failed:
+        print(f"  could not open {failure['item']} ({failure['candidate']}): {failure['error']}")
+    return 0 if not result.failed else 1
+
+
+def cmd_agent_run(args: argparse.Namespace) -> int:
+    from invigil.agent.runtime import AgentRuntime, policy_sources
+    from invigil.agent.sources.sample import SampleProcesses, SampleScreen, SampleWebcam
+
+    def sources(policy):  # type: ignore[no-untyped-def]
+        return policy_sources(
+            policy,
+            {
+                "screenshot": lambda: SampleScreen(label=args.code, marker=args.marker),
+                "webcam_frame": SampleWebcam,
+                "process_snapshot": SampleProcesses,
+            },
+        )
+
+    files = [Path(f) for f in args.handin_file]
+    runtime = AgentRuntime(
+        args.server,
+        Path(args.spool),
+        args.code,
+        sources,
+        lambda: [f.read_bytes() for f in files] or [b"(empty hand-in)\n"],
+        handin_after=args.handin_after,
+    )
+    status = asyncio.run(runtime.run())
+    print(
+        f"agent {status.phase}: candidate {status.candidate}, {status.captured} captures"
+        + (f"; {status.error}" if status.error else "")
+    )
+    if status.receipt:
+        print(f"receipt: {status.receipt['portal_url']}")
+    return 0 if status.phase == "closed" else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="invigil", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("init", help="create the database, the institution, its recovery key and an admin")
+    s.add_argument("--institution", required=True, help="short name, e.g. 'au' (used at login)")
+    s.add_argument("--name", required=True, help="full name, e.g. 'Aarhus University'")
+    s.add_argument("--region", required=True, help="region label, e.g. 'eu-north'")
+    s.add_argument("--admin-email", required=True)
+    s.add_argument("--dpo", default="", help="data protection officer contact")
+    s.add_argument("--recovery-key-out", required=True, help="where to write the recovery key file")
+    s.add_argument("--passphrase-file", help="read the recovery passphrase from this file")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("serve", help="run the API server (uvicorn)")
+    s.add_argument("--port", type=int, default=0)
+    s.add_argument("--workers", type=int, default=1)
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("worker", help="run background jobs (use with INVIGIL_RUN_JOBS_IN_PROCESS=false)")
+    s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("db", help="database maintenance")
+    dbsub = s.add_subparsers(dest="db_command", required=True)
+    dbsub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    s = sub.add_parser("demo", help="run a demo installation with a simulated class")
+    s.add_argument("--candidates", type=int, default=30)
+    s.add_argument("--minutes", type=float, default=3.0)
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--data-dir", default="./invigil-demo")
+    s.add_argument("--exit", action="store_true", help="exit when the class is done")
+    s.add_argument("--summary", help="write the final per-candidate table as JSON here")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("loadtest", help="drive the protocol with many light simulated agents")
+    s.add_argument("--candidates", type=int, default=1000)
+    s.add_argument("--minutes", type=float, default=2.0)
+    s.add_argument("--server", default="", help="an existing server; default: start one")
+    s.add_argument("--ramp", type=float, default=10.0, help="seconds over which candidates arrive")
+    s.add_argument("--json", help="write the report as JSON here")
+    s.set_defaults(func=cmd_loadtest)
+
+    s = sub.add_parser("evidence", help="sealed evidence")
+    esub = s.add_subparsers(dest="evidence_command", required=True)
+    e = esub.add_parser("export", help="open an exam's evidence with the recovery key into a folder")
+    e.add_argument("--exam", required=True)
+    e.add_argument("--key", required=True, help="the recovery key file")
+    e.add_argument("--out", required=True)
+    e.add_argument("--passphrase-file")
+    e.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("agent", help="the candidate agent (headless)")
+    asub = s.add_subparsers(dest="agent_command", required=True)
+    a = asub.add_parser("run", help="activate and run an agent with sample sources")
+    a.add_argument("--server", required=True)
+    a.add_argument("--code", required=True)
+    a.add_argument("--spool", required=True, help="spool folder (keep it to resume after a crash)")
+    a.add_argument("--handin-after", type=float, default=None, help="hand in after this many seconds")
+    a.add_argument("--handin-file", action="append", default=[])
+    a.add_argument("--marker", default="", help="text drawn into sample screenshots (tests)")
+    a.set_defaults(func=cmd_agent_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("INVIGIL_LOG_LEVEL", "WARNING"))
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

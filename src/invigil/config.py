@@ -1,0 +1,73 @@
+"""One typed, frozen Settings object for the whole installation (env prefix ``INVIGIL_``).
+
+Every piece of state lives under ``data_dir`` unless a setting points elsewhere: the SQLite database,
+the filesystem blob store, the server's receipt-signing key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INVIGIL_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(default=Path("./invigil-data"), description="Root of all local state.")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/invigil.db."
+    )
+    blob_store: Literal["filesystem", "s3"] = "filesystem"
+    blob_dir: Path | None = Field(default=None, description="Filesystem store root; DATA_DIR/blobs.")
+    s3_endpoint_url: str = ""
+    s3_bucket: str = "invigil-evidence"
+    s3_region: str = "us-east-1"
+    s3_access_key: SecretStr = SecretStr("")
+    s3_secret_key: SecretStr = SecretStr("")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = Field(default="", description="Base URL printed on receipts; default http://HOST:PORT.")
+
+    # Agent protocol limits.
+    max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_event_batch: int = Field(default=500, ge=1)
+    heartbeat_interval_seconds: int = Field(default=10, ge=1)
+    offline_after_seconds: int = Field(default=30, ge=2, description="No heartbeat this long: offline.")
+    activation_max_failures: int = Field(default=10, ge=1, description="Wrong codes per client per window.")
+    activation_window_seconds: int = Field(default=600, ge=1)
+
+    # Staff access.
+    staff_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    kdf_iterations: int = Field(default=600_000, ge=1, description="PBKDF2-HMAC-SHA512 for key wrapping.")
+
+    # In-process jobs (embedded default). At scale run `invigil worker` instead.
+    run_jobs_in_process: bool = True
+    sweep_interval_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.blob_store == "s3" and not self.s3_endpoint_url:
+            raise ValueError("INVIGIL_BLOB_STORE=s3 needs INVIGIL_S3_ENDPOINT_URL")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'invigil.db').resolve()}"
+
+    @property
+    def effective_blob_dir(self) -> Path:
+        return (self.blob_dir or self.data_dir / "blobs").resolve()
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"

@@ -1,0 +1,45 @@
+"""What a running installation holds: settings, database, blob store, receipt-signing key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from functools import cached_property
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from invigil.config import Settings
+from invigil.kit import signing
+from invigil.kit.db import make_engine, make_sessionmaker, unit_of_work
+from invigil.storage import BlobStore
+from invigil.storage.factory import blob_store_from_settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: BlobStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Container:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.effective_database_url)
+        return cls(settings, engine, make_sessionmaker(engine), blob_store_from_settings(settings))
+
+    def uow(self) -> AbstractContextManager[Session]:
+        return unit_of_work(self.sessions)
+
+    @cached_property
+    def signer(self) -> ed25519.Ed25519PrivateKey:
+        return signing.load_or_create(self.settings.keys_dir / "receipt-signing.pem")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __iter__(self) -> Iterator[object]:  # pragma: no cover - convenience for unpacking
+        yield from (self.settings, self.sessions, self.store)

@@ -1,0 +1,349 @@
+"""`invigil demo`: a whole installation, an exam and a simulated class, on the embedded default."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from invigil.accounts import service as accounts
+from invigil.accounts.models import Role
+from invigil.config import Settings
+from invigil.container import Container
+from invigil.exams import service as exams
+from invigil.institutions.models import Institution
+from invigil.kit.clock import utcnow
+from invigil.setup import initialize
+from invigil.sim.classroom import Seat, run_class, script
+
+MARKER = ".invigil-demo"
+FIRST = [
+    "Ada",
+    "Bo",
+    "Cecilie",
+    "Dag",
+    "Ebba",
+    "Frederik",
+    "Greta",
+    "Hans",
+    "Ida",
+    "Jonas",
+    "Karin",
+    "Lars",
+    "Maja",
+    "Nils",
+    "Olga",
+    "Per",
+    "Rasmus",
+    "Signe",
+    "Tove",
+    "Ulrik",
+    "Vera",
+    "Wilhelm",
+]
+LAST = [
+    "Andersen",
+    "Berg",
+    "Christensen",
+    "Dahl",
+    "Eriksson",
+    "Fischer",
+    "Hansen",
+    "Jensen",
+    "Karlsson",
+    "Lindqvist",
+    "Müller",
+    "Nielsen",
+    "Olsen",
+    "Petersen",
+    "Schmidt",
+    "Weber",
+]
+
+
+@dataclass
+class DemoOptions:
+    candidates: int = 30
+    minutes: float = 3.0
+    port: int = 8000
+    data_dir: Path = Path("./invigil-demo")
+    exit_when_done: bool = False
+    summary: Path | None = None
+
+
+def prepare_dir(path: Path) -> None:
+    """The demo owns its folder: it wipes only a folder it created itself (marked)."""
+    if path.exists() and any(path.iterdir()):
+        if not (path / MARKER).exists():
+            raise SystemExit(f"{path} exists and was not created by the demo; choose another --data-dir.")
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / MARKER).write_text("created by `invigil demo`; deleted and recreated by the next demo run\n")
+
+
+def demo_policy(minutes: float) -> dict[str, Any]:
+    seconds = minutes * 60
+    tail = int(min(900, max(15, seconds / 6)))
+    return {
+        "screenshots": {"enabled": True, "interval": {"min_seconds": 10, "max_seconds": 20}},
+        "webcam": {"enabled": True, "mode": "snapshots", "interval": {"min_seconds": 15, "max_seconds": 30}},
+        "process_snapshots": {"enabled": True, "interval_seconds": 20},
+        "handin_folder_backup": {"enabled": True},
+        "tail_period_seconds": tail,
+        "allowed_offline_seconds": 600,
+    }
+
+
+def _start_server(settings_env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **settings_env}
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "invigil.cli.main", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"The server did not start:\n{err[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit(f"The server did not answer on port {port} within 30 seconds.")
+
+
+def _fmt_bytes(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} kB"
+
+
+def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Table:
+    t = Table(title=title, show_lines=False, header_style="bold")
+    for col in (
+        "candidate",
+        "scripted",
+        "agent",
+        "server state",
+        "items",
+        "received",
+        "last heartbeat",
+        "offline",
+        "note",
+    ):
+        t.add_column(
+            col, justify="right" if col in ("items", "received", "offline") else "left", no_wrap=True
+        )
+    now = utcnow()
+    for r in rows:
+        seat = seats.get(r["candidate"])
+        hb = r.get("last_heartbeat_at")
+        age = "—" if not hb else f"{(now - _parse(hb)).total_seconds():.0f}s ago"
+        t.add_row(
+            r["candidate"],
+            seat.behaviour.name if seat else "",
+            seat.status.phase if seat else "",
+            r["state"],
+            str(r["items"]),
+            _fmt_bytes(r["bytes"]),
+            age,
+            f"{r['offline_seconds']:.0f}s" if r["offline_seconds"] else "—",
+            seat.note if seat else "",
+        )
+    return t
+
+
+def _parse(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str, Any]]:
+    console = console or Console(width=None if sys.stdout.isatty() else 132)
+    data_dir = opts.data_dir.resolve()
+    prepare_dir(data_dir)
+    env = {
+        "INVIGIL_DATA_DIR": str(data_dir),
+        "INVIGIL_HEARTBEAT_INTERVAL_SECONDS": "5",
+        "INVIGIL_OFFLINE_AFTER_SECONDS": "15",
+        "INVIGIL_SWEEP_INTERVAL_SECONDS": "2",
+        "INVIGIL_PORT": str(opts.port),
+    }
+    settings = Settings(data_dir=data_dir, port=opts.port)
+    c = Container.from_settings(settings)
+    passphrase = secrets.token_urlsafe(18)
+    init = initialize(
+        c,
+        slug="demo",
+        name="Demo University",
+        region="eu-north",
+        passphrase=passphrase,
+        recovery_file=data_dir / "recovery-key.json",
+        dpo_contact="dpo@demo.example",
+    )
+    start = utcnow()
+    end = start + timedelta(seconds=opts.minutes * 60)
+    staff_rows, seats = [], []
+    with c.uow() as db:
+        institution = db.get(Institution, init.institution_id)
+        assert institution is not None
+        people = {}
+        for role in Role:
+            password = accounts.generate_password()
+            people[role] = accounts.create_staff(
+                db, institution, f"{role.value}@demo.example", f"Demo {role.value}", role, password
+            )
+            staff_rows.append((role.value, f"{role.value}@demo.example", password))
+        exam = exams.create_exam(
+            db,
+            institution,
+            title="Algorithms and Data Structures — final exam (demo)",
+            starts_at=start,
+            ends_at=end,
+            timezone="Europe/Copenhagen",
+            policy=demo_policy(opts.minutes),
+            created_by=people[Role.COORDINATOR],
+        )
+        exams.assign(db, exam, people[Role.INVIGILATOR], Role.INVIGILATOR)
+        exams.assign(db, exam, people[Role.REVIEWER], Role.REVIEWER)
+        names = [
+            {
+                "full_name": f"{FIRST[i % len(FIRST)]} {LAST[(i * 7) % len(LAST)]}",
+                "student_number": f"S{100000 + i}",
+            }
+            for i in range(opts.candidates)
+        ]
+        issued = exams.add_candidates(db, exam, names)
+        exam_id = exam.id
+    c.close()
+    behaviours = script(opts.candidates)
+    seats = [Seat(i.pseudonym, i.code, b) for i, b in zip(issued, behaviours, strict=True)]
+
+    console.print(f"\n[bold]Invigil demo[/bold] — data in {data_dir}")
+    console.print(
+        f"Recovery key file: {init.recovery_file}  passphrase (shown once): [bold]{passphrase}[/bold]"
+    )
+    console.print("  (in production this file goes on offline media; see `invigil init`)")
+    creds = Table(title="Staff accounts (passwords shown once)", header_style="bold")
+    for col in ("role", "login (institution 'demo')", "password"):
+        creds.add_column(col)
+    for row in staff_rows:
+        creds.add_row(*row)
+    console.print(creds)
+    console.print(
+        f"Exam {exam_id}: {opts.candidates} candidates, {opts.minutes:g} minutes, "
+        f"tail {demo_policy(opts.minutes)['tail_period_seconds']} s\n"
+    )
+
+    server = _start_server(env, opts.port)
+    url = f"http://127.0.0.1:{opts.port}"
+    console.print(f"Server running at [bold]{url}[/bold] (API docs at {url}/docs)\n")
+    coord_pw = {r[0]: r[2] for r in staff_rows}["coordinator"]
+    try:
+        rows = asyncio.run(_watch(url, exam_id, coord_pw, seats, data_dir, start, end, console))
+        by_name = {s.pseudonym: s for s in seats}
+        console.print(_table(rows, by_name, "Simulated class — final state (from the server)"))
+        summary = [
+            {
+                "candidate": r["candidate"],
+                "state": r["state"],
+                "items": r["items"],
+                "bytes": r["bytes"],
+                "offline_seconds": r["offline_seconds"],
+                "last_heartbeat_at": r["last_heartbeat_at"],
+                "handed_in_at": r["handed_in_at"],
+                "offline_periods": r["offline_periods"],
+                "scripted": by_name[r["candidate"]].behaviour.name,
+                "agent_phase": by_name[r["candidate"]].status.phase,
+            }
+            for r in rows
+        ]
+        if opts.summary:
+            opts.summary.write_text(json.dumps(summary, indent=2))
+            console.print(f"Summary written to {opts.summary}")
+        if not opts.exit_when_done:
+            console.print(f"\nThe server keeps running at {url}. Press Ctrl-C to stop.")
+            try:
+                while server.poll() is None:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                console.print("Stopping.")
+        return summary
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+async def _watch(
+    url: str,
+    exam_id: str,
+    password: str,
+    seats: list[Seat],
+    data_dir: Path,
+    start: Any,
+    end: Any,
+    console: Console,
+) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        r = await http.post(
+            "/api/v1/staff/login",
+            json={"institution": "demo", "email": "coordinator@demo.example", "password": password},
+        )
+        r.raise_for_status()
+        headers = {"Authorization": f"Bearer {r.json()['token']}"}
+
+        async def board() -> list[dict[str, Any]]:
+            resp = await http.get(f"/api/v1/staff/exams/{exam_id}/sessions", headers=headers)
+            resp.raise_for_status()
+            return list(resp.json()["sessions"])
+
+        by_name = {s.pseudonym: s for s in seats}
+        task = asyncio.create_task(run_class(seats, url, data_dir / "agents", start, end))
+        if console.is_terminal:
+            with Live(console=console, refresh_per_second=1) as live:
+                while not task.done():
+                    left = max(0, (end - utcnow()).total_seconds())
+                    live.update(_table(await board(), by_name, f"Simulated class — exam ends in {left:.0f}s"))
+                    await asyncio.sleep(2)
+        else:
+            while not task.done():
+                rows = await board()
+                states: dict[str, int] = {}
+                for row in rows:
+                    states[row["state"]] = states.get(row["state"], 0) + 1
+                items = sum(row["items"] for row in rows)
+                console.print(
+                    f"[{(utcnow() - start).total_seconds():5.0f}s] states {states}  items received {items}"
+                )
+                await asyncio.wait([task], timeout=10)
+        await task
+        # Let the sweeper settle the last states (e.g. the candidate who never came).
+        for _ in range(30):
+            rows = await board()
+            if all(r["state"] in ("closed", "abandoned") for r in rows) or utcnow() > end + timedelta(
+                seconds=60
+            ):
+                break
+            await asyncio.sleep(1)
+        return await board()

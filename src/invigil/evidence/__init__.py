@@ -1,0 +1,1 @@
+"""Sealed evidence: upload, validation, storage, staff reads and export."""

@@ -1,0 +1,120 @@
+"""``invigil evidence export``: open an exam's evidence with the recovery key into a folder.
+
+Until per-person key custody exists (issue 3), the institution's offline recovery key is the only
+key that opens an exam key. Every opened item is written to the access log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import x25519
+from sqlalchemy.orm import Session
+
+from invigil.audit import service as audit
+from invigil.evidence import repository
+from invigil.exams import repository as exams_repo
+from invigil.exams.models import Candidate
+from invigil.exams.service import exam_key_info
+from invigil.kit import envelope
+from invigil.kit.clock import iso, utcnow
+from invigil.kit.errors import NotFound
+from invigil.sessions.models import ExamSession
+from invigil.storage import BlobNotFound, BlobStore
+
+EXTENSIONS = {
+    "screenshot": "png",
+    "webcam_frame": "jpg",
+    "id_photo": "jpg",
+    "reference_photo": "jpg",
+    "room_scan": "mp4",
+    "webcam_clip": "mp4",
+    "audio_clip": "wav",
+    "process_snapshot": "json",
+    "browser_history": "json",
+}
+
+
+@dataclass
+class ExportResult:
+    opened: int
+    failed: list[dict[str, str]]
+    folder: Path
+
+
+def open_exam_keys(
+    db: Session, exam_id: str, holder: x25519.X25519PrivateKey
+) -> dict[str, x25519.X25519PrivateKey]:
+    """Every exam private key sealed to ``holder`` (by key id)."""
+    holder_kid = envelope.key_id(holder.public_key())
+    grants = exams_repo.grants_for_holder(db, exam_id, holder_kid)
+    if not grants:
+        raise NotFound("This key holds no copy of this exam's key.")
+    keys = {}
+    for grant in grants:
+        raw = envelope.open_small(
+            envelope.b64d(grant.sealed_private_key), holder, exam_key_info(exam_id, grant.exam_kid)
+        )
+        keys[grant.exam_kid] = x25519.X25519PrivateKey.from_private_bytes(raw)
+    return keys
+
+
+def export_exam(
+    db: Session, store: BlobStore, exam_id: str, recovery: x25519.X25519PrivateKey, out: Path
+) -> ExportResult:
+    exam = exams_repo.get(db, exam_id)
+    if exam is None:
+        raise NotFound(f"No exam with id {exam_id}.")
+    keys = open_exam_keys(db, exam_id, recovery)
+    actor = envelope.key_id(recovery.public_key())
+    out.mkdir(parents=True, exist_ok=True)
+    manifest, failed, opened = [], [], 0
+    pseudonyms: dict[str, str] = {}
+    for item in repository.stored_for_exam(db, exam_id):
+        if item.session_id not in pseudonyms:
+            session = db.get(ExamSession, item.session_id)
+            candidate = db.get(Candidate, session.candidate_id) if session else None
+            pseudonyms[item.session_id] = candidate.pseudonym if candidate else item.session_id
+        who = pseudonyms[item.session_id]
+        ctx = envelope.Context(exam_id, item.session_id, item.client_id, item.kind)
+        try:
+            sealed = store.get(item.blob_key)
+            key = keys.get(item.exam_kid or "")
+            if key is None:
+                raise envelope.NotARecipient("no opened exam key matches this item")
+            plain = envelope.open_bytes(sealed, key, expected=ctx)
+        except (envelope.EnvelopeError, BlobNotFound) as exc:
+            failed.append({"item": item.id, "candidate": who, "error": str(exc) or type(exc).__name__})
+            continue
+        stamp = item.captured_at.strftime("%Y%m%dT%H%M%SZ")
+        name = f"{stamp}_{item.kind}_{item.client_id}.{EXTENSIONS.get(item.kind, 'bin')}"
+        target = out / who / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(plain)
+        opened += 1
+        manifest.append(
+            {
+                "candidate": who,
+                "file": f"{who}/{name}",
+                "kind": item.kind,
+                "captured_at": iso(item.captured_at),
+                "sha256_sealed": item.sha256,
+                "size_sealed": item.size,
+            }
+        )
+        audit.record(
+            db,
+            actor_kind="recovery-key",
+            actor_id=actor,
+            action="evidence.export",
+            at=utcnow(),
+            exam_id=exam_id,
+            session_id=item.session_id,
+            item_id=item.id,
+        )
+    (out / "manifest.json").write_text(
+        json.dumps({"exam": exam_id, "title": exam.title, "items": manifest, "failed": failed}, indent=2)
+    )
+    return ExportResult(opened, failed, out)

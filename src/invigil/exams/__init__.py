@@ -1,0 +1,1 @@
+"""Exams, their policies, candidates, activation codes and access grants."""

@@ -1,0 +1,56 @@
+"""Who may see what of an exam. Every read of candidate data goes through ``require``.
+
+- admin, coordinator: manage the exam and see session status (no evidence content).
+- invigilator: only exams they are assigned to, only during the exam window (live board).
+- reviewer: only exams they are assigned to (evidence, after and during the exam).
+- examiner: no proctoring data at all.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from invigil.accounts.models import Role, Staff
+from invigil.exams import repository
+from invigil.exams.models import Exam
+from invigil.kit.errors import Forbidden
+from invigil.protocol.policy import parse_policy
+
+WINDOW_MARGIN = timedelta(minutes=30)
+
+
+class Purpose(enum.StrEnum):
+    MANAGE = "manage"  # edit the exam, candidates, codes
+    STATUS = "status"  # session states, heartbeats, counts (pseudonymous)
+    EVIDENCE = "evidence"  # read sealed evidence and events
+
+
+def _in_window(exam: Exam, now: datetime) -> bool:
+    tail = timedelta(seconds=parse_policy(exam.policy).tail_period_seconds)
+    return exam.starts_at - WINDOW_MARGIN <= now <= exam.ends_at + tail + WINDOW_MARGIN
+
+
+def allowed(db: Session, staff: Staff, exam: Exam, purpose: Purpose, now: datetime) -> bool:
+    if not staff.is_active or staff.institution_id != exam.institution_id:
+        return False
+    role = Role(staff.role)
+    if role is Role.EXAMINER:
+        return False
+    if role in (Role.ADMIN, Role.COORDINATOR):
+        return purpose in (Purpose.MANAGE, Purpose.STATUS)
+    assigned = repository.assignment_roles(db, exam.id, staff.id)
+    if purpose is Purpose.MANAGE:
+        return False
+    if role is Role.INVIGILATOR:
+        return Role.INVIGILATOR.value in assigned and _in_window(exam, now)
+    return Role.REVIEWER.value in assigned
+
+
+def require(db: Session, staff: Staff, exam: Exam | None, purpose: Purpose, now: datetime) -> Exam:
+    # Same answer for "no such exam" and "not yours", so ids cannot be probed.
+    if exam is None or not allowed(db, staff, exam, purpose, now):
+        raise Forbidden("You do not have access to this exam's data.")
+    return exam

@@ -1,0 +1,68 @@
+"""Every query of the exams domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from invigil.exams.models import Candidate, Exam, ExamAssignment, ExamKey, KeyGrant
+
+
+def get(db: Session, exam_id: str) -> Exam | None:
+    return db.get(Exam, exam_id)
+
+
+def current_key(db: Session, exam_id: str) -> ExamKey | None:
+    return db.scalar(
+        select(ExamKey)
+        .where(ExamKey.exam_id == exam_id, ExamKey.retired_at.is_(None))
+        .order_by(ExamKey.created_at.desc())
+    )
+
+
+def key_ids(db: Session, exam_id: str) -> Sequence[str]:
+    return db.scalars(select(ExamKey.kid).where(ExamKey.exam_id == exam_id)).all()
+
+
+def grants_for_holder(db: Session, exam_id: str, holder_kid: str) -> Sequence[KeyGrant]:
+    return db.scalars(
+        select(KeyGrant)
+        .join(ExamKey, ExamKey.kid == KeyGrant.exam_kid)
+        .where(ExamKey.exam_id == exam_id, KeyGrant.holder_kid == holder_kid)
+    ).all()
+
+
+def exams_of_institution(db: Session, institution_id: str) -> Sequence[Exam]:
+    return db.scalars(
+        select(Exam).where(Exam.institution_id == institution_id).order_by(Exam.starts_at.desc())
+    ).all()
+
+
+def assigned_exams(db: Session, staff_id: str) -> Sequence[Exam]:
+    return db.scalars(
+        select(Exam)
+        .join(ExamAssignment, ExamAssignment.exam_id == Exam.id)
+        .where(ExamAssignment.staff_id == staff_id)
+        .order_by(Exam.starts_at.desc())
+        .distinct()
+    ).all()
+
+
+def assignment_roles(db: Session, exam_id: str, staff_id: str) -> set[str]:
+    return set(
+        db.scalars(
+            select(ExamAssignment.role).where(
+                ExamAssignment.exam_id == exam_id, ExamAssignment.staff_id == staff_id
+            )
+        ).all()
+    )
+
+
+def candidate(db: Session, candidate_id: str) -> Candidate | None:
+    return db.get(Candidate, candidate_id)
+
+
+def pseudonyms(db: Session, exam_id: str) -> set[str]:
+    return set(db.scalars(select(Candidate.pseudonym).where(Candidate.exam_id == exam_id)).all())

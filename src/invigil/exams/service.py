@@ -1,0 +1,178 @@
+"""Exam rules: creation with its key, candidates, activation codes, staff assignments."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.hazmat.primitives.asymmetric import x25519
+from sqlalchemy.orm import Session
+
+from invigil.accounts.models import Role, Staff
+from invigil.exams import repository
+from invigil.exams.models import Candidate, CandidateIdentity, Exam, ExamAssignment, ExamKey, KeyGrant
+from invigil.exams.retention import parse_retention
+from invigil.institutions.models import Institution
+from invigil.kit import envelope, tokens
+from invigil.kit.clock import utcnow
+from invigil.kit.errors import Conflict, Invalid, NotFound
+from invigil.kit.keywrap import private_raw
+from invigil.protocol.policy import parse_policy
+from invigil.sessions.models import ExamSession
+
+MAX_EXAM_HOURS = 24
+
+
+def exam_key_info(exam_id: str, kid: str) -> bytes:
+    """HPKE ``info`` binding a sealed exam private key to its exam and key id."""
+    return b"invigil/v1/exam-key\x00" + exam_id.encode() + b"\x00" + kid.encode()
+
+
+def create_exam(
+    db: Session,
+    institution: Institution,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str,
+    policy: dict[str, Any] | None = None,
+    retention: dict[str, Any] | None = None,
+    region: str | None = None,
+    created_by: Staff | None = None,
+) -> Exam:
+    title = (title or "").strip()
+    if not 1 <= len(title) <= 200:
+        raise Invalid("The exam needs a title of 1 to 200 characters.")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(f"'{timezone}' is not a known time zone; use a name like Europe/Copenhagen.") from exc
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise Invalid("Start and end times need a time zone offset.")
+    if ends_at <= starts_at:
+        raise Invalid("The exam must end after it starts.")
+    if ends_at - starts_at > timedelta(hours=MAX_EXAM_HOURS):
+        raise Invalid(f"An exam can last at most {MAX_EXAM_HOURS} hours.")
+    checked_policy = parse_policy(policy)
+    merged_retention = {**(institution.default_retention or {}), **(retention or {})}
+    checked_retention = parse_retention(merged_retention)
+    exam = Exam(
+        institution_id=institution.id,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=timezone,
+        region=region or institution.region,
+        policy=checked_policy.model_dump(mode="json"),
+        retention=checked_retention.model_dump(mode="json"),
+        created_by=created_by.id if created_by else None,
+    )
+    db.add(exam)
+    db.flush()
+    new_exam_key(db, exam, institution)
+    return exam
+
+
+def new_exam_key(db: Session, exam: Exam, institution: Institution) -> ExamKey:
+    """Generate the exam's key pair, seal the private half to the recovery key, forget it.
+
+    The private key exists unsealed only in this function's memory (docs/adr/0002).
+    """
+    private_key = x25519.X25519PrivateKey.generate()
+    public_key = private_key.public_key()
+    kid = envelope.key_id(public_key)
+    key = ExamKey(kid=kid, exam_id=exam.id, public_key=envelope.b64e(envelope.raw_public(public_key)))
+    db.add(key)
+    recovery = envelope.public_key_from_b64(institution.recovery_public_key)
+    sealed = envelope.seal_small(private_raw(private_key), recovery, exam_key_info(exam.id, kid))
+    db.add(
+        KeyGrant(
+            exam_kid=kid,
+            holder_kind="recovery",
+            holder_kid=institution.recovery_kid,
+            sealed_private_key=envelope.b64e(sealed),
+        )
+    )
+    del private_key
+    db.flush()
+    return key
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    candidate_id: str
+    pseudonym: str
+    session_id: str
+    code: str  # shown once; only its hash is stored
+    expires_at: datetime
+
+
+def _new_pseudonym(taken: set[str]) -> str:
+    while True:
+        value = "C-" + "".join(secrets.choice(tokens.CODE_ALPHABET) for _ in range(6))
+        if value not in taken:
+            taken.add(value)
+            return value
+
+
+def add_candidates(
+    db: Session, exam: Exam, people: list[dict[str, str]], code_valid_until: datetime | None = None
+) -> list[IssuedCode]:
+    """Register candidates (identity kept apart) and issue one activation code each."""
+    taken = repository.pseudonyms(db, exam.id)
+    expires = code_valid_until or exam.ends_at
+    issued = []
+    for person in people:
+        pseudonym = person.get("pseudonym") or _new_pseudonym(taken)
+        if pseudonym in taken and person.get("pseudonym"):
+            raise Conflict(f"Candidate {pseudonym} is already registered for this exam.")
+        taken.add(pseudonym)
+        candidate = Candidate(exam_id=exam.id, pseudonym=pseudonym)
+        db.add(candidate)
+        db.flush()
+        db.add(
+            CandidateIdentity(
+                candidate_id=candidate.id,
+                full_name=person.get("full_name", ""),
+                email=person.get("email", ""),
+                student_number=person.get("student_number", ""),
+            )
+        )
+        code = tokens.new_activation_code()
+        session = ExamSession(
+            exam_id=exam.id,
+            candidate_id=candidate.id,
+            code_hash=tokens.token_hash(code),
+            code_expires_at=expires,
+        )
+        db.add(session)
+        db.flush()
+        issued.append(IssuedCode(candidate.id, pseudonym, session.id, code, expires))
+    return issued
+
+
+def reissue_code(db: Session, session: ExamSession) -> str:
+    """A lost letter: replace the code. Only possible before the old one was used."""
+    if session.code_used_at is not None:
+        raise Conflict("This candidate's code was already used; a new one cannot be issued.")
+    code = tokens.new_activation_code()
+    session.code_hash = tokens.token_hash(code)
+    session.code_expires_at = max(session.code_expires_at, utcnow())
+    return code
+
+
+def assign(db: Session, exam: Exam, staff: Staff, role: Role) -> ExamAssignment:
+    if role not in (Role.INVIGILATOR, Role.REVIEWER):
+        raise Invalid("Only invigilators and reviewers are assigned to exams.")
+    if staff.role != role.value:
+        raise Invalid(f"{staff.email} is a {staff.role}, not a {role.value}.")
+    if staff.institution_id != exam.institution_id:
+        raise NotFound("No such staff member.")
+    assignment = ExamAssignment(exam_id=exam.id, staff_id=staff.id, role=role.value)
+    db.add(assignment)
+    db.flush()
+    return assignment

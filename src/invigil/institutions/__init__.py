@@ -1,0 +1,1 @@
+"""Institutions: the universities that run Invigil and hold its keys."""

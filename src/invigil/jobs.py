@@ -1,0 +1,45 @@
+"""Background jobs. Embedded default: a thread in the server process. At scale: `invigil worker`.
+
+Jobs are idempotent and safe to run from several processes at once, so running one per node is fine.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from invigil.container import Container
+from invigil.kit.clock import utcnow
+from invigil.sessions import service as sessions
+
+log = logging.getLogger("invigil.jobs")
+
+
+def sweep_once(c: Container) -> dict[str, int]:
+    with c.uow() as db:
+        return sessions.sweep(db, utcnow(), c.settings.offline_after_seconds)
+
+
+class Sweeper:
+    """Runs ``sweep_once`` every ``interval`` seconds until stopped."""
+
+    def __init__(self, c: Container, interval: float) -> None:
+        self._c, self._interval = c, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="invigil-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                counts = sweep_once(self._c)
+                if any(counts.values()):
+                    log.info("sweep: %s", counts)
+            except Exception:  # a failed sweep must not kill the loop; the next one retries
+                log.exception("sweep failed")

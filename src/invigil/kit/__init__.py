@@ -1,0 +1,1 @@
+"""Generic building blocks with no knowledge of the web framework or of any one domain."""

@@ -1,0 +1,196 @@
+"""The exam policy: the full catalogue of what an exam may collect. Everything is off by default.
+
+Validation messages are written for the exam coordinator who fills in the policy form, not for a
+programmer: they name the setting in plain words and say how to fix it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from invigil.kit.errors import Invalid
+
+MIN_INTERVAL = 5
+MAX_INTERVAL = 3600
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IntervalRange(_Part):
+    """A randomized interval: the next capture comes at a random time in [min, max] seconds."""
+
+    min_seconds: int = 60
+    max_seconds: int = 180
+
+    @model_validator(mode="after")
+    def _check(self) -> IntervalRange:
+        if self.min_seconds < MIN_INTERVAL:
+            raise ValueError(f"the shortest interval is {MIN_INTERVAL} seconds")
+        if self.max_seconds > MAX_INTERVAL:
+            raise ValueError("the longest interval is one hour (3600 seconds)")
+        if self.min_seconds > self.max_seconds:
+            raise ValueError(
+                f"the interval runs from {self.min_seconds} to {self.max_seconds} seconds: "
+                "the first number must not be larger than the second"
+            )
+        return self
+
+
+class Screenshots(_Part):
+    enabled: bool = False
+    interval: IntervalRange = IntervalRange()
+    all_monitors: bool = True
+
+
+class Webcam(_Part):
+    enabled: bool = False
+    mode: Literal["snapshots", "clips"] = "snapshots"
+    interval: IntervalRange = IntervalRange(min_seconds=30, max_seconds=90)
+    clip_seconds: int = Field(default=10, ge=2, le=60)
+
+
+class Microphone(_Part):
+    enabled: bool = False
+    mode: Literal["detection", "recording"] = "detection"
+    clip_seconds: int = Field(default=15, ge=2, le=120)
+
+
+class ProcessSnapshots(_Part):
+    enabled: bool = False
+    interval_seconds: int = Field(default=60, ge=MIN_INTERVAL, le=MAX_INTERVAL)
+    forbidden: list[str] = Field(default_factory=list, max_length=500)
+
+
+class BrowserHistory(_Part):
+    enabled: bool = False
+    allowed_sites: list[str] = Field(default_factory=list, max_length=500)
+
+
+class Switch(_Part):
+    enabled: bool = False
+
+
+class RemovableStorage(_Part):
+    mode: Literal["ignore", "record", "block"] = "ignore"
+
+
+class Clipboard(_Part):
+    clear_at_start_and_end: bool = False
+
+
+class FaceVerification(_Part):
+    enabled: bool = False
+    # Deliberately coarse: scores are reported in this many bands, never as raw similarity.
+    score_bands: int = Field(default=3, ge=2, le=5)
+
+
+class Policy(_Part):
+    screenshots: Screenshots = Screenshots()
+    webcam: Webcam = Webcam()
+    microphone: Microphone = Microphone()
+    process_snapshots: ProcessSnapshots = ProcessSnapshots()
+    browser_history: BrowserHistory = BrowserHistory()
+    handin_folder_backup: Switch = Switch()
+    removable_storage: RemovableStorage = RemovableStorage()
+    clipboard: Clipboard = Clipboard()
+    room_scan: Switch = Switch()
+    id_check: Switch = Switch()
+    face_verification: FaceVerification = FaceVerification()
+    tail_period_seconds: int = Field(default=900, ge=0, le=3600)
+    allowed_offline_seconds: int = Field(default=600, ge=0, le=24 * 3600)
+    max_item_megabytes: int = Field(default=25, ge=1, le=2048)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Policy:
+        webcam_needed = [
+            name
+            for name, on in (
+                ("biometric face verification", self.face_verification.enabled),
+                ("the room scan", self.room_scan.enabled),
+                ("the ID check", self.id_check.enabled),
+            )
+            if on
+        ]
+        if webcam_needed and not self.webcam.enabled:
+            raise ValueError(
+                f"{' and '.join(webcam_needed)} need the webcam: switch the webcam on, or switch these off"
+            )
+        if self.webcam.mode == "clips" and self.webcam.clip_seconds > self.webcam.interval.min_seconds:
+            raise ValueError(
+                f"webcam clips of {self.webcam.clip_seconds} seconds do not fit between captures "
+                f"every {self.webcam.interval.min_seconds} seconds: shorten the clips or "
+                "lengthen the interval"
+            )
+        if self.process_snapshots.forbidden and not self.process_snapshots.enabled:
+            raise ValueError(
+                "a list of forbidden programs needs process-list snapshots: switch them on, or empty the list"
+            )
+        if self.browser_history.allowed_sites and not self.browser_history.enabled:
+            raise ValueError(
+                "allowed sites only matter when browser history is collected: switch it on, or empty the list"
+            )
+        return self
+
+    @property
+    def max_item_bytes(self) -> int:
+        return self.max_item_megabytes * 1024 * 1024
+
+    def collects(self, kind: str) -> bool:
+        """Whether this policy lets the agent upload evidence of ``kind``."""
+        return bool(COLLECTED_BY.get(kind, lambda _p: False)(self))
+
+
+# Evidence kind -> the policy switch that allows it. Hand-ins are always accepted: they are the exam.
+COLLECTED_BY: dict[str, Any] = {
+    "screenshot": lambda p: p.screenshots.enabled,
+    "webcam_frame": lambda p: p.webcam.enabled,
+    "webcam_clip": lambda p: p.webcam.enabled and p.webcam.mode == "clips",
+    "audio_clip": lambda p: p.microphone.enabled and p.microphone.mode == "recording",
+    "process_snapshot": lambda p: p.process_snapshots.enabled,
+    "browser_history": lambda p: p.browser_history.enabled,
+    "handin_backup": lambda p: p.handin_folder_backup.enabled,
+    "handin_file": lambda p: True,
+    "room_scan": lambda p: p.room_scan.enabled,
+    "id_photo": lambda p: p.id_check.enabled,
+    "reference_photo": lambda p: p.face_verification.enabled,
+}
+EVIDENCE_KINDS = tuple(COLLECTED_BY)
+
+# What each capture source collects and what it costs the candidate in privacy (for the policy
+# editor and the privacy notice). Cost: 1 = low, 3 = high.
+CATALOGUE: dict[str, dict[str, Any]] = {
+    "screenshots": {"collects": "Pictures of the candidate's screen at random moments.", "cost": 2},
+    "webcam": {"collects": "Pictures or short clips from the candidate's camera.", "cost": 3},
+    "microphone": {"collects": "Whether someone speaks (detection) or sound clips (recording).", "cost": 3},
+    "process_snapshots": {"collects": "The names of running programs at intervals.", "cost": 1},
+    "browser_history": {"collects": "Web addresses visited during the exam only.", "cost": 2},
+    "handin_folder_backup": {"collects": "Copies of files saved in the hand-in folder.", "cost": 1},
+    "removable_storage": {"collects": "When a USB stick or similar is plugged in.", "cost": 1},
+    "clipboard": {"collects": "Nothing; the clipboard can be cleared at start and end.", "cost": 1},
+    "room_scan": {"collects": "A short camera sweep of the room at the start.", "cost": 3},
+    "id_check": {"collects": "A photo of the ID card, checked by staff (no biometrics).", "cost": 2},
+    "face_verification": {"collects": "Biometric comparison of the face with a reference photo.", "cost": 3},
+}
+
+
+def _humanize(error: ValidationError) -> str:
+    messages = []
+    for item in error.errors():
+        where = " → ".join(str(p).replace("_", " ") for p in item["loc"] if p != "__root__")
+        msg = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            msg = "is not a policy setting (check the spelling)"
+        messages.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(messages)
+
+
+def parse_policy(data: dict[str, Any] | None) -> Policy:
+    """Validate a policy document; Invalid carries a message a coordinator can act on."""
+    try:
+        return Policy.model_validate(data or {})
+    except ValidationError as exc:
+        raise Invalid(f"The exam policy is not valid: {_humanize(exc)}.") from exc

@@ -1,0 +1,1 @@
+"""Exam sessions: the agent-facing protocol and the session state machine."""

@@ -1,0 +1,62 @@
+"""Agent protocol v1: activate, heartbeat, events, hand-in, close (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from invigil.container import Container
+from invigil.http import bearer, client_bucket, container
+from invigil.kit.clock import utcnow
+from invigil.protocol import v1
+from invigil.sessions import ratelimit, service
+
+router = APIRouter(prefix=v1.PREFIX, tags=["agent"])
+
+
+def limits(c: Container) -> service.Limits:
+    s = c.settings
+    return service.Limits(s.heartbeat_interval_seconds, s.max_request_bytes, s.offline_after_seconds)
+
+
+@router.post("/activate", response_model=v1.ActivateResponse)
+def activate(
+    body: v1.ActivateRequest, request: Request, c: Container = Depends(container)
+) -> v1.ActivateResponse:
+    bucket, now, s = client_bucket(request), utcnow(), c.settings
+    with c.uow() as db:
+        ratelimit.check(db, bucket, now, s.activation_max_failures, s.activation_window_seconds)
+    try:
+        with c.uow() as db:
+            return service.activate(db, body, now, limits(c))
+    except service.WrongCode:
+        with c.uow() as db:
+            ratelimit.record_failure(db, bucket, now, s.activation_window_seconds)
+        raise
+
+
+@router.post("/heartbeat", response_model=v1.HeartbeatAck)
+def heartbeat(body: v1.Heartbeat, request: Request, c: Container = Depends(container)) -> v1.HeartbeatAck:
+    with c.uow() as db:
+        session = service.authenticate(db, bearer(request))
+        return service.heartbeat(db, session, body, utcnow())
+
+
+@router.post("/events", response_model=v1.EventBatchAck)
+def events(body: v1.EventBatch, request: Request, c: Container = Depends(container)) -> v1.EventBatchAck:
+    with c.uow() as db:
+        session = service.authenticate(db, bearer(request))
+        return service.record_events(db, session, body, utcnow(), c.settings.max_event_batch)
+
+
+@router.post("/handin", response_model=v1.Receipt)
+def handin(body: v1.HandinRequest, request: Request, c: Container = Depends(container)) -> v1.Receipt:
+    with c.uow() as db:
+        session = service.authenticate(db, bearer(request))
+        return service.handin(db, session, body, utcnow(), c.signer, c.settings.effective_public_url)
+
+
+@router.post("/close")
+def close(body: v1.CloseRequest, request: Request, c: Container = Depends(container)) -> dict[str, str]:
+    with c.uow() as db:
+        session = service.authenticate(db, bearer(request))
+        return {"state": service.close(db, session, utcnow())}

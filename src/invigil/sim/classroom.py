@@ -1,0 +1,118 @@
+"""The simulated class: N agents, each the real pipeline (AgentRuntime) over real HTTP, with
+scripted behaviours that make the run worth watching."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from invigil.agent.runtime import AgentRuntime, AgentStatus, policy_sources
+from invigil.agent.sources.sample import SampleProcesses, SampleScreen, SampleWebcam, webcam_frames
+from invigil.kit.clock import utcnow
+from invigil.protocol.policy import Policy
+from invigil.sim.network import SwitchableTransport
+
+
+@dataclass
+class Behaviour:
+    name: str = "normal"
+    handin_at: float = 0.9  # fraction of the exam
+    offline: tuple[float, float] | None = None  # fractions of the exam
+    never_activates: bool = False
+    wrong_code_first: bool = False
+
+
+def script(n: int, seed: int = 7) -> list[Behaviour]:
+    """The scripted class: the first four candidates do something worth noticing."""
+    rng = random.Random(seed)
+    out = [Behaviour(handin_at=rng.uniform(0.8, 0.95)) for _ in range(n)]
+    special = [
+        Behaviour("wrong code first", handin_at=0.9, wrong_code_first=True),
+        Behaviour("loses the network", handin_at=0.92, offline=(0.25, 0.6)),
+        Behaviour("hands in early", handin_at=0.45),
+        Behaviour("never activates", never_activates=True),
+    ]
+    for i, b in enumerate(special[:n]):
+        out[i] = b
+    return out
+
+
+@dataclass
+class Seat:
+    pseudonym: str
+    code: str
+    behaviour: Behaviour
+    status: AgentStatus = field(default_factory=AgentStatus)
+    note: str = ""
+
+
+def _sources(seat: Seat, frames: list[bytes]) -> Callable[[Policy], list]:  # type: ignore[type-arg]
+    def make(policy: Policy) -> list:  # type: ignore[type-arg]
+        return policy_sources(
+            policy,
+            {
+                "screenshot": lambda: SampleScreen(label=seat.pseudonym),
+                "webcam_frame": lambda: SampleWebcam(frames, start=hash(seat.pseudonym) % len(frames)),
+                "process_snapshot": lambda: SampleProcesses(seed=seat.pseudonym),
+            },
+        )
+
+    return make
+
+
+async def run_seat(
+    seat: Seat, server: str, spool_root: Path, start: datetime, end: datetime, frames: list[bytes]
+) -> None:
+    b = seat.behaviour
+    length = (end - start).total_seconds()
+    if b.never_activates:
+        seat.status.phase, seat.note = "never activated", "stayed away"
+        return
+    await asyncio.sleep(random.uniform(0, min(10.0, length * 0.05)))  # people arrive over a few seconds
+    transport = SwitchableTransport()
+    if b.wrong_code_first:
+        wrong = AgentRuntime(
+            server,
+            spool_root / f"{seat.pseudonym}-wrong",
+            "ZZZZ-ZZZZ-ZZZZ-ZZZZ",
+            _sources(seat, frames),
+            lambda: [],
+        )
+        result = await wrong.run()
+        seat.note = "wrong code refused" if "not valid" in result.error else f"refused: {result.error[:30]}"
+    runtime = AgentRuntime(
+        server,
+        spool_root / seat.pseudonym,
+        seat.code,
+        _sources(seat, frames),
+        lambda: [f"Answers of {seat.pseudonym}\n".encode() + b"x" * 2048],
+        transport=transport,
+        handin_after=None,
+    )
+    seat.status = runtime.status
+
+    async def script_events() -> None:
+        t0 = utcnow()
+        if b.offline:
+            await asyncio.sleep(max(0.0, b.offline[0] * length - (utcnow() - t0).total_seconds()))
+            transport.up = False
+            await asyncio.sleep((b.offline[1] - b.offline[0]) * length)
+            transport.up = True
+        await asyncio.sleep(max(0.0, (start - utcnow()).total_seconds() + b.handin_at * length))
+        runtime.request_handin()
+
+    helper = asyncio.create_task(script_events())
+    await runtime.run()
+    helper.cancel()
+    if b.offline:
+        seconds = sum((e - s).total_seconds() for s, e in runtime.status.offline_periods)
+        seat.note = f"agent offline {seconds:.0f}s"
+
+
+async def run_class(seats: list[Seat], server: str, spool_root: Path, start: datetime, end: datetime) -> None:
+    frames = webcam_frames()
+    await asyncio.gather(*(run_seat(s, server, spool_root, start, end, frames) for s in seats))

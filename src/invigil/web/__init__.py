@@ -1,0 +1,1 @@
+"""Server-rendered pages. The full staff UI and student portal arrive with issue 5."""

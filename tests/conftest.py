@@ -1,0 +1,92 @@
+"""Shared fixtures. Database backends: SQLite always; PostgreSQL on 127.0.0.1:5432 (CI runs both)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import create_engine, text
+
+from invigil.accounts import passwords
+from invigil.config import Settings
+from invigil.container import Container
+from tests.factories import Installation, ThreadServer, install
+
+PG_ADMIN_URL = os.environ.get("INVIGIL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_kdfs() -> None:
+    """argon2 made cheap for tests by swapping the hasher, never by a production flag."""
+    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def _pg_database() -> Iterator[str]:
+    name = f"invigil_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        if os.environ.get("CI"):
+            raise RuntimeError(f"PostgreSQL is required in CI and is not reachable: {exc}") from exc
+        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); start it to run these tests")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'invigil.db'}"
+    else:
+        yield from _pg_database()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        kdf_iterations=1000,
+        heartbeat_interval_seconds=1,
+        offline_after_seconds=3,
+        sweep_interval_seconds=0.5,
+        activation_max_failures=5,
+    )
+
+
+@pytest.fixture
+def container(settings: Settings) -> Iterator[Container]:
+    c = Container.from_settings(settings)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def installation(container: Container, tmp_path: Path) -> Installation:
+    return install(container, tmp_path)
+
+
+@pytest.fixture
+def server(installation: Installation) -> Iterator[ThreadServer]:
+    srv = ThreadServer(installation.container).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def media() -> Path:
+    if not MEDIA.is_dir():
+        pytest.skip(f"../shared/media is not present at {MEDIA}; media-based tests need it")
+    return MEDIA

@@ -1,0 +1,154 @@
+"""Builders for test data: an installation, an exam with candidates, a running server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from cryptography.hazmat.primitives.asymmetric import x25519
+
+from invigil.accounts import service as accounts
+from invigil.accounts.models import Role
+from invigil.app import create_app
+from invigil.container import Container
+from invigil.exams import service as exams
+from invigil.institutions.models import Institution
+from invigil.kit.clock import utcnow
+from invigil.kit.keywrap import load_recovery_key
+from invigil.setup import initialize
+
+PASSPHRASE = "correct horse battery staple"
+PASSWORD = "a-long-test-password"
+
+FULL_POLICY: dict[str, Any] = {
+    "screenshots": {"enabled": True, "interval": {"min_seconds": 5, "max_seconds": 6}},
+    "webcam": {"enabled": True, "interval": {"min_seconds": 5, "max_seconds": 6}},
+    "process_snapshots": {"enabled": True, "interval_seconds": 5},
+    "handin_folder_backup": {"enabled": True},
+    "tail_period_seconds": 2,
+    "allowed_offline_seconds": 600,
+}
+
+
+@dataclass
+class Installation:
+    container: Container
+    institution_id: str
+    recovery_file: Path
+    staff: dict[str, str] = field(default_factory=dict)  # role -> staff id
+
+    def recovery_key(self) -> x25519.X25519PrivateKey:
+        return load_recovery_key(self.recovery_file, PASSPHRASE)
+
+
+def install(c: Container, tmp: Path) -> Installation:
+    init = initialize(
+        c,
+        slug="uni",
+        name="Test University",
+        region="eu-north",
+        passphrase=PASSPHRASE,
+        recovery_file=tmp / "recovery-key.json",
+    )
+    inst = Installation(c, init.institution_id, init.recovery_file)
+    with c.uow() as db:
+        institution = db.get(Institution, init.institution_id)
+        assert institution is not None
+        for role in Role:
+            inst.staff[role.value] = accounts.create_staff(
+                db, institution, f"{role.value}@uni.example", role.value.title(), role, PASSWORD
+            ).id
+    return inst
+
+
+@dataclass
+class ExamSetup:
+    exam_id: str
+    codes: list[str]
+    session_ids: list[str]
+    pseudonyms: list[str]
+
+
+def make_exam(
+    inst: Installation,
+    n: int = 2,
+    policy: dict[str, Any] | None = None,
+    minutes: float = 60,
+    start_offset: float = -1,
+    assign: bool = True,
+) -> ExamSetup:
+    from invigil.accounts.models import Staff
+
+    c = inst.container
+    with c.uow() as db:
+        institution = db.get(Institution, inst.institution_id)
+        assert institution is not None
+        start = utcnow() + timedelta(minutes=start_offset)
+        exam = exams.create_exam(
+            db,
+            institution,
+            title="Test exam",
+            starts_at=start,
+            ends_at=start + timedelta(minutes=minutes),
+            timezone="Europe/Copenhagen",
+            policy=FULL_POLICY if policy is None else policy,
+        )
+        if assign:
+            for role in (Role.INVIGILATOR, Role.REVIEWER):
+                staff = db.get(Staff, inst.staff[role.value])
+                assert staff is not None
+                exams.assign(db, exam, staff, role)
+        issued = exams.add_candidates(db, exam, [{"full_name": f"Person {i}"} for i in range(n)])
+        return ExamSetup(
+            exam.id, [i.code for i in issued], [i.session_id for i in issued], [i.pseudonym for i in issued]
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ThreadServer:
+    """The real app under uvicorn in a thread, on a free loopback port."""
+
+    def __init__(self, c: Container, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(container=c), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError("test server did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def login(url: str, role: str) -> dict[str, str]:
+    r = httpx.post(
+        url + "/api/v1/staff/login",
+        json={"institution": "uni", "email": f"{role}@uni.example", "password": PASSWORD},
+    )
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['token']}"}
