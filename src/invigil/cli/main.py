@@ -129,6 +129,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_loadtest(args: argparse.Namespace) -> int:
     from invigil.sim.loadtest import LoadOptions, run_loadtest
 
+    password = os.environ.get("INVIGIL_LOADTEST_PASSWORD", "")
+    if args.staff_password_file:
+        password = Path(args.staff_password_file).read_text().strip()
     report = run_loadtest(
         LoadOptions(
             candidates=args.candidates,
@@ -136,9 +139,16 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
             server=args.server,
             json_out=args.json,
             ramp_seconds=args.ramp,
+            workers=args.workers,
+            connections=args.connections,
+            exam_id=args.exam_id,
+            codes_file=args.codes,
+            institution=args.institution,
+            staff_email=args.staff_email,
+            staff_password=password,
         )
     )
-    return 0 if report["lost"] == 0 else 1
+    return 0 if report["lost"] == 0 and report["duplicates"] == 0 else 1
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -237,6 +247,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--server", default="", help="an existing server; default: start one")
     s.add_argument("--ramp", type=float, default=10.0, help="seconds over which candidates arrive")
     s.add_argument("--json", help="write the report as JSON here")
+    s.add_argument("--workers", type=int, default=1, help="server worker processes (own server only)")
+    s.add_argument("--connections", type=int, default=256, help="size of the shared connection pool")
+    g = s.add_argument_group("with --server (127.0.0.1 only; codes work once)")
+    g.add_argument("--exam-id", default="", help="the exam the codes belong to")
+    g.add_argument("--codes", help="file with one unused activation code per line")
+    g.add_argument("--institution", default="load", help="institution slug for the staff login")
+    g.add_argument("--staff-email", default="coordinator@load.example", help="a coordinator's login")
+    g.add_argument(
+        "--staff-password-file", help="the coordinator's password (or set INVIGIL_LOADTEST_PASSWORD)"
+    )
     s.set_defaults(func=cmd_loadtest)
 
     s = sub.add_parser("evidence", help="sealed evidence")

@@ -106,6 +106,8 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
     policy = parse_policy(exam.policy)
     if not policy.collects(up.kind):
         raise Forbidden(f"This exam's policy does not collect {up.kind.replace('_', ' ')}s.")
+    if up.size == 0:
+        raise BadRequest("An evidence item cannot be empty: a sealed envelope always has a header.")
     if up.size > policy.max_item_bytes:
         raise PayloadTooLarge(f"Items are limited to {policy.max_item_megabytes} MB by the exam's policy.")
     start, end = parse_range(up.content_range, len(up.body), up.size)
