@@ -46,7 +46,8 @@ def test_activation_gives_key_policy_and_schedule(http, exam, installation):
     assert len(agent.act["exam_public_key"]) == 44
     assert "name" not in str(agent.act).lower().replace("timezone", "")
     s = _session(installation, agent.session_id)
-    assert s.state == "activated" and s.token_hash != agent.secret
+    assert s.state == "activated"
+    assert s.token_hash != agent.secret
 
 
 def test_activation_retry_is_idempotent_but_code_is_single_use(http, exam):
@@ -83,10 +84,12 @@ def test_guessing_is_rate_limited_even_for_a_right_code(http, exam):
 def test_expired_and_early_codes(http, installation):
     ended = make_exam(installation, n=1, start_offset=-120, minutes=60)
     r = http.post(f"{v1.PREFIX}/activate", json={"code": ended.codes[0], "session_secret": "s" * 40})
-    assert r.status_code == 410 and "expired" in r.json()["message"]
+    assert r.status_code == 410
+    assert "expired" in r.json()["message"]
     later = make_exam(installation, n=1, start_offset=24 * 60, minutes=60)
     r = http.post(f"{v1.PREFIX}/activate", json={"code": later.codes[0], "session_secret": "s" * 40})
-    assert r.status_code == 403 and "opens for activation" in r.json()["message"]
+    assert r.status_code == 403
+    assert "opens for activation" in r.json()["message"]
 
 
 @pytest.mark.parametrize(
@@ -202,7 +205,8 @@ def test_chunked_upload_resumes_where_the_server_is(http, exam, installation):
     r = agent.put(
         item_id, "screenshot", sealed[:100_000], size=n, sha=_sha(sealed), content_range=f"bytes 0-99999/{n}"
     )
-    assert r.status_code == 202 and r.json()["received"] == 100_000
+    assert r.status_code == 202
+    assert r.json()["received"] == 100_000
     # A chunk that skips ahead is refused with the offset to continue from.
     r = agent.put(
         item_id,
@@ -212,7 +216,8 @@ def test_chunked_upload_resumes_where_the_server_is(http, exam, installation):
         sha=_sha(sealed),
         content_range=f"bytes 150000-{n - 1}/{n}",
     )
-    assert r.status_code == 409 and r.json()["received"] == 100_000
+    assert r.status_code == 409
+    assert r.json()["received"] == 100_000
     # Overlapping resend is fine.
     r = agent.put(
         item_id,
@@ -222,7 +227,8 @@ def test_chunked_upload_resumes_where_the_server_is(http, exam, installation):
         sha=_sha(sealed),
         content_range=f"bytes 50000-{n - 1}/{n}",
     )
-    assert r.status_code == 201 and r.json()["status"] == "stored"
+    assert r.status_code == 201
+    assert r.json()["status"] == "stored"
     assert _session(installation, agent.session_id).items == 1
     assert list(installation.container.store.keys("partial/")) == []
 
@@ -237,7 +243,8 @@ def test_wrong_hash_is_refused_and_nothing_stored(http, exam, installation):
     agent = activate(http, exam.codes[0])
     item_id, sealed = agent.seal("screenshot", PNG)
     r = agent.put(item_id, "screenshot", sealed, sha="0" * 64)
-    assert r.status_code == 400 and "SHA-256" in r.json()["message"]
+    assert r.status_code == 400
+    assert "SHA-256" in r.json()["message"]
     assert _count_items(installation) == 0
     assert agent.put(item_id, "screenshot", sealed).status_code == 201  # a clean retry works
 
@@ -260,7 +267,8 @@ def test_envelope_for_another_candidate_or_kind_is_refused(http, exam, installat
     b = activate(http, exam.codes[1])
     item_id, sealed_for_a = a.seal("screenshot", PNG)
     r = b.put(item_id, "screenshot", sealed_for_a)  # B replays A's envelope as its own
-    assert r.status_code == 422 and "sealed for" in r.json()["message"]
+    assert r.status_code == 422
+    assert "sealed for" in r.json()["message"]
     _, sealed_as_webcam = a.seal("webcam_frame", PNG, item_id="kind-swap-0001")
     r = a.put("kind-swap-0001", "screenshot", sealed_as_webcam)
     assert r.status_code == 422
@@ -276,7 +284,8 @@ def test_envelope_to_a_foreign_key_is_refused(http, exam):
     ctx = envelope.Context(agent.exam_id, agent.session_id, "foreign-key-01", "screenshot")
     sealed = envelope.seal_bytes(PNG, ctx, [x25519.X25519PrivateKey.generate().public_key()])
     r = agent.put("foreign-key-01", "screenshot", sealed)
-    assert r.status_code == 422 and "not sealed to this exam" in r.json()["message"]
+    assert r.status_code == 422
+    assert "not sealed to this exam" in r.json()["message"]
 
 
 def test_other_candidates_ids_are_separate_namespaces(http, exam, installation):
@@ -293,7 +302,8 @@ def test_kind_outside_the_policy_is_refused(http, installation):
     agent = activate(http, exam.codes[0])
     item_id, sealed = agent.seal("webcam_frame", b"jpeg")
     r = agent.put(item_id, "webcam_frame", sealed)
-    assert r.status_code == 403 and "does not collect webcam frames" in r.json()["message"]
+    assert r.status_code == 403
+    assert "does not collect webcam frames" in r.json()["message"]
     r = agent.put(item_id, "not_a_kind", sealed)
     assert r.status_code == 400
 
@@ -310,7 +320,8 @@ def test_oversized_bodies_are_refused(http, exam, installation):
         size=26 * 1024 * 1024,
         content_range=f"bytes 0-9/{26 * 1024 * 1024}",
     )
-    assert r.status_code == 413 and "25 MB" in r.json()["message"]
+    assert r.status_code == 413
+    assert "25 MB" in r.json()["message"]
     r = http.post(
         f"{v1.PREFIX}/events",
         content=b"[" + b" " * (9 * 1024 * 1024) + b"]",
@@ -353,7 +364,8 @@ def test_handin_receipt_tail_and_close(http, exam, installation):
     agent.heartbeat(1)
     shot = agent.upload("screenshot", PNG)
     r = agent.handin(["never-uploaded-1"])
-    assert r.status_code == 409 and r.json()["missing"] == ["never-uploaded-1"]
+    assert r.status_code == 409
+    assert r.json()["missing"] == ["never-uploaded-1"]
     r = agent.handin([shot])  # a screenshot is not a hand-in file
     assert r.status_code == 409
     answer = agent.upload("handin_file", b"my answers")
@@ -370,7 +382,8 @@ def test_handin_receipt_tail_and_close(http, exam, installation):
     page = http.get(
         receipt["portal_url"].split(":8000")[-1] if ":8000" in receipt["portal_url"] else "/me/" + portal
     )
-    assert page.status_code == 200 and exam.pseudonyms[0] in page.text
+    assert page.status_code == 200
+    assert exam.pseudonyms[0] in page.text
     assert http.get("/me/" + secrets.token_urlsafe(32)).status_code == 404
 
     assert agent.heartbeat(2, phase="tail").json()["state"] == "tail"
@@ -389,4 +402,5 @@ def test_close_before_tail_end_is_refused(http, installation):
     answer = agent.upload("handin_file", b"answers")
     assert agent.handin([answer]).status_code == 200
     r = http.post(f"{v1.PREFIX}/close", json={}, headers=agent.auth())
-    assert r.status_code == 409 and "tail period runs until" in r.json()["message"]
+    assert r.status_code == 409
+    assert "tail period runs until" in r.json()["message"]

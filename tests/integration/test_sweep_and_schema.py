@@ -49,7 +49,8 @@ def test_offline_detection_and_abandonment(installation):
     quiet.close()
     with c.uow() as db:
         period = db.query(OfflinePeriod).filter_by(session_id=agent.session_id).one()
-        assert period.ended_at is not None and period.started_at < period.ended_at
+        assert period.ended_at is not None
+        assert period.started_at < period.ended_at
     after_exam = now + timedelta(minutes=6)
     with c.uow() as db:  # the one who never came is abandoned at the end; the active one is not
         counts = service.sweep(db, after_exam, 30)

@@ -14,7 +14,8 @@ def test_activation_codes_are_long_typable_and_unique():
     codes = {tokens.new_activation_code() for _ in range(2000)}
     assert len(codes) == 2000
     for code in list(codes)[:50]:
-        assert len(code) == 19 and code.count("-") == 3
+        assert len(code) == 19
+        assert code.count("-") == 3
         assert tokens.normalize_activation_code(code) == code
         assert not set(code.replace("-", "")) & set("ILOU")
 
