@@ -33,6 +33,7 @@ class Connectivity:
         self.spool = spool
         self.offline_since: datetime | None = None
         self.periods: list[tuple[datetime, datetime]] = []
+        self.restored = asyncio.Event()  # set when the network comes back (wakes the uploader)
 
     @property
     def online(self) -> bool:
@@ -47,6 +48,7 @@ class Connectivity:
         if self.offline_since is not None:
             start, end = self.offline_since, utcnow()
             self.offline_since = None
+            self.restored.set()
             self.periods.append((start, end))
             self.spool.add_event(
                 uuid.uuid4().hex,
@@ -99,6 +101,9 @@ class Uploader:
     async def _sleep(self, seconds: float, stop: asyncio.Event, ignore_stop: bool = False) -> None:
         self.wake.clear()
         waiters = [asyncio.ensure_future(self.wake.wait())]
+        if not self.net.online:  # no await between check and clear: the restore cannot slip through
+            self.net.restored.clear()
+            waiters.append(asyncio.ensure_future(self.net.restored.wait()))
         if not ignore_stop:
             waiters.append(asyncio.ensure_future(stop.wait()))
         _done, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
