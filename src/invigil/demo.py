@@ -238,10 +238,9 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     seats = [Seat(i.pseudonym, i.code, b) for i, b in zip(issued, behaviours, strict=True)]
 
     console.print(f"\n[bold]Invigil demo[/bold] — data in {data_dir}")
-    console.print(
-        f"Recovery key file: {init.recovery_file}  passphrase (shown once): [bold]{passphrase}[/bold]"
-    )
-    console.print("  (in production this file goes on offline media; see `invigil init`)")
+    console.print(f"Recovery key file: {init.recovery_file}", soft_wrap=True)
+    console.print(f"Recovery passphrase (shown once): [bold]{passphrase}[/bold]", soft_wrap=True)
+    console.print("  (in production the file goes on offline media; see `invigil init`)")
     creds = Table(title="Staff accounts (passwords shown once)", header_style="bold")
     for col in ("role", "login (institution 'demo')", "password"):
         creds.add_column(col)
@@ -250,7 +249,8 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     console.print(creds)
     console.print(
         f"Exam {exam_id}: {opts.candidates} candidates, {opts.minutes:g} minutes, "
-        f"tail {demo_policy(opts.minutes)['tail_period_seconds']} s\n"
+        f"tail {demo_policy(opts.minutes)['tail_period_seconds']} s\n",
+        soft_wrap=True,
     )
 
     server = _start_server(env, opts.port)

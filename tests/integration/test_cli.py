@@ -1,0 +1,176 @@
+"""The commands a new user runs: `invigil demo`, `invigil init`, `invigil evidence export`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.factories import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def invigil(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "invigil.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
+    data = tmp_path / "demo"
+    summary = tmp_path / "out.json"
+    r = invigil(
+        "demo",
+        "--candidates",
+        "6",
+        "--minutes",
+        "0.6",
+        "--exit",
+        "--summary",
+        str(summary),
+        "--port",
+        str(free_port()),
+        "--data-dir",
+        str(data),
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    rows = json.loads(summary.read_text())
+    assert len(rows) == 6
+    for row in rows:
+        assert {"candidate", "state", "items", "bytes", "offline_seconds"} <= set(row)
+    by = {row["scripted"]: row for row in rows}
+    assert by["never activates"]["state"] == "abandoned"
+    assert by["never activates"]["items"] == 0
+    assert by["loses the network"]["offline_seconds"] > 5
+    assert by["hands in early"]["handed_in_at"] < by["wrong code first"]["handed_in_at"]
+    for row in rows:
+        if row["scripted"] != "never activates":
+            assert row["state"] == "closed", row
+            assert row["items"] >= 3
+            assert row["bytes"] > 10_000
+    assert "passwords shown once" in r.stdout.lower()
+
+    # The admin opens the exam's evidence with the recovery key, as printed by the demo.
+    passphrase = re.search(r"Recovery passphrase \(shown once\): (\S+)", r.stdout).group(1)
+    exam_id = re.search(r"Exam ([0-9a-f]{32})", r.stdout).group(1)
+    (tmp_path / "pass").write_text(passphrase)
+    out = tmp_path / "export"
+    r = invigil(
+        "evidence",
+        "export",
+        "--exam",
+        exam_id,
+        "--key",
+        str(data / "recovery-key.json"),
+        "--passphrase-file",
+        str(tmp_path / "pass"),
+        "--out",
+        str(out),
+        env={"INVIGIL_DATA_DIR": str(data)},
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["failed"] == []
+    assert len(manifest["items"]) == sum(row["items"] for row in rows)
+    kinds = {item["kind"] for item in manifest["items"]}
+    assert {"screenshot", "webcam_frame", "process_snapshot", "handin_file"} <= kinds
+    for item in manifest["items"]:
+        content = (out / item["file"]).read_bytes()
+        if item["kind"] == "screenshot":
+            assert content.startswith(b"\x89PNG")
+        elif item["kind"] == "webcam_frame":
+            assert content.startswith(b"\xff\xd8")
+        elif item["kind"] == "process_snapshot":
+            assert "invigil-agent" in json.loads(content)["processes"][3]["name"]
+    # Names are kept apart: no candidate's full name appears in anything exported.
+    blob = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert b"Andersen" not in blob
+    assert b"Christensen" not in blob
+
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the passphrase")
+    r = invigil(
+        "evidence",
+        "export",
+        "--exam",
+        exam_id,
+        "--key",
+        str(data / "recovery-key.json"),
+        "--passphrase-file",
+        str(wrong),
+        "--out",
+        str(tmp_path / "x"),
+        env={"INVIGIL_DATA_DIR": str(data)},
+    )
+    assert r.returncode != 0
+    assert "wrong passphrase" in r.stderr
+
+
+def test_demo_refuses_a_folder_it_did_not_create(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    r = invigil(
+        "demo",
+        "--exit",
+        "--candidates",
+        "1",
+        "--minutes",
+        "0.1",
+        "--data-dir",
+        str(tmp_path),
+        "--port",
+        str(free_port()),
+    )
+    assert r.returncode != 0
+    assert "was not created by the demo" in r.stderr
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_init_creates_a_recovery_key_and_never_overwrites_it(tmp_path):
+    env = {"INVIGIL_DATA_DIR": str(tmp_path / "data"), "INVIGIL_KDF_ITERATIONS": "1000"}
+    (tmp_path / "pass").write_text("a long recovery passphrase")
+    args = [
+        "init",
+        "--institution",
+        "au",
+        "--name",
+        "Aarhus University",
+        "--region",
+        "eu-north",
+        "--admin-email",
+        "admin@au.example",
+        "--recovery-key-out",
+        str(tmp_path / "recovery.json"),
+        "--passphrase-file",
+        str(tmp_path / "pass"),
+    ]
+    r = invigil(*args, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "Move it to offline media" in r.stdout
+    assert "password (shown once)" in r.stdout
+    first = (tmp_path / "recovery.json").read_bytes()
+    r = invigil(*args, env=env)
+    assert r.returncode != 0
+    assert "refusing to overwrite" in r.stderr
+    assert (tmp_path / "recovery.json").read_bytes() == first
+    (tmp_path / "short").write_text("short")
+    r = invigil(
+        *[a if a != str(tmp_path / "pass") else str(tmp_path / "short") for a in args[:-4]],
+        "--recovery-key-out",
+        str(tmp_path / "other.json"),
+        "--passphrase-file",
+        str(tmp_path / "short"),
+        env={**env, "INVIGIL_DATA_DIR": str(tmp_path / "data2")},
+    )
+    assert r.returncode != 0
+    assert "at least 12 characters" in r.stderr
