@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup lint typecheck bench clean
+.PHONY: demo test setup lint typecheck bench clean openapi
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
@@ -30,3 +31,8 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) invigil-demo .pytest_cache
+
+openapi: $(STAMP)
+	$(BIN)/python -c "import json, tempfile, pathlib; from invigil.app import create_app; from invigil.config import Settings; \
+	app = create_app(Settings(data_dir=pathlib.Path(tempfile.mkdtemp()))); \
+	pathlib.Path('docs/openapi.json').write_text(json.dumps(app.openapi(), indent=2, sort_keys=True) + '\n')"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import secrets
@@ -84,6 +85,7 @@ class DemoOptions:
     data_dir: Path = Path("./invigil-demo")
     exit_when_done: bool = False
     summary: Path | None = None
+    svg: Path | None = None  # save the final table as an SVG picture (used for the README)
 
 
 def prepare_dir(path: Path) -> None:
@@ -145,15 +147,21 @@ def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Ta
         "items",
         "received",
         "last heartbeat",
-        "offline",
+        "offline periods",
         "note",
     ):
         t.add_column(
-            col, justify="right" if col in ("items", "received", "offline") else "left", no_wrap=True
+            col, justify="right" if col in ("items", "received", "offline periods") else "left", no_wrap=True
         )
     now = utcnow()
-    for r in rows:
+
+    def order(r: dict[str, Any]) -> tuple[bool, str]:  # the scripted candidates first
         seat = seats.get(r["candidate"])
+        return (seat is None or seat.behaviour.name == "normal", r["candidate"])
+
+    for r in sorted(rows, key=order):
+        seat = seats.get(r["candidate"])
+        periods = len(r["offline_periods"])
         hb = r.get("last_heartbeat_at")
         age = "—" if not hb else f"{(now - _parse(hb)).total_seconds():.0f}s ago"
         t.add_row(
@@ -164,7 +172,7 @@ def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Ta
             str(r["items"]),
             _fmt_bytes(r["bytes"]),
             age,
-            f"{r['offline_seconds']:.0f}s" if r["offline_seconds"] else "—",
+            f"{periods}× {r['offline_seconds']:.0f}s" if periods else "—",
             seat.note if seat else "",
         )
     return t
@@ -260,7 +268,12 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     try:
         rows = asyncio.run(_watch(url, exam_id, coord_pw, seats, data_dir, start, end, console))
         by_name = {s.pseudonym: s for s in seats}
-        console.print(_table(rows, by_name, "Simulated class — final state (from the server)"))
+        final = _table(rows, by_name, "Simulated class — final state (from the server)")
+        console.print(final)
+        if opts.svg:
+            picture = Console(record=True, width=132, file=io.StringIO())
+            picture.print(final)
+            picture.save_svg(str(opts.svg), title="invigil demo")
         summary = [
             {
                 "candidate": r["candidate"],

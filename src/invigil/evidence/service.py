@@ -9,9 +9,11 @@ then stores it. The server never sees plaintext and refuses anything that is not
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -87,12 +89,8 @@ def status(db: Session, session: ExamSession, item_id: str) -> v1.UploadStatus:
     item = repository.by_client_id(db, session.id, item_id)
     if item is None:
         return v1.UploadStatus(item_id=item_id, status="missing", received=0)
-    return v1.UploadStatus(
-        item_id=item_id,
-        status=item.status,
-        received=item.received,
-        size=item.size,  # type: ignore[arg-type]
-    )
+    status: Literal["partial", "stored"] = "stored" if item.status == "stored" else "partial"
+    return v1.UploadStatus(item_id=item_id, status=status, received=item.received, size=item.size)
 
 
 def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: datetime) -> v1.UploadStatus:
@@ -177,7 +175,7 @@ def _finish(
         ctx = envelope.Context(exam.id, session.id, item.client_id, item.kind)
         kids = exams_repo.key_ids(db, exam.id)
         try:
-            header = envelope.read_header(_Prefix(data))
+            header = envelope.read_header(io.BytesIO(data[: envelope.PREFIX_MAX]))
             kid = next((k for k in kids if k in header.recipients), None)
             envelope.check_envelope(header.raw, len(data), ctx, kid or "")
         except envelope.EnvelopeError as exc:
@@ -195,19 +193,6 @@ def _finish(
         )
     db.refresh(item)
     _discard_parts(store, session.id, item)
-
-
-class _Prefix:
-    """A read-only stream over bytes without copying (for header parsing)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._view, self._pos = memoryview(data), 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self._view) if n < 0 else self._pos + n
-        chunk = bytes(self._view[self._pos : end])
-        self._pos += len(chunk)
-        return chunk
 
 
 def read_for_staff(

@@ -43,6 +43,7 @@ SEALED_KEY_LEN = 32 + 32 + 16  # enc | sealed 32-byte data key | tag
 TAG_LEN = 16
 DEFAULT_CHUNK = 64 * 1024
 MAX_HEADER = 64 * 1024
+PREFIX_MAX = 12 + MAX_HEADER  # magic, length and the largest header: all read_header ever needs
 MAX_RECIPIENTS = 32
 _PREFIX = struct.Struct(">8sI")
 

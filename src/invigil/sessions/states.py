@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any, Protocol
 
 from invigil.kit.errors import Conflict
 
@@ -34,8 +35,8 @@ LIVE = frozenset({State.ACTIVATED, State.RUNNING, State.OFFLINE, State.HANDED_IN
 BEFORE_HANDIN = frozenset({State.ACTIVATED, State.RUNNING, State.OFFLINE})
 
 
-class HasState:
-    state: str
+class HasState(Protocol):
+    state: Any
 
 
 def move(obj: HasState, to: State) -> None:

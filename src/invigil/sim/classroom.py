@@ -83,7 +83,9 @@ async def run_seat(
             lambda: [],
         )
         result = await wrong.run()
-        seat.note = "wrong code refused" if "not valid" in result.error else f"refused: {result.error[:30]}"
+        seat.note = (
+            "wrong code refused, then ok" if "not valid" in result.error else f"refused: {result.error[:30]}"
+        )
     runtime = AgentRuntime(
         server,
         spool_root / seat.pseudonym,
