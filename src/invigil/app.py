@@ -15,7 +15,7 @@ from invigil.container import Container
 from invigil.evidence.endpoints import agent_router as evidence_agent_router
 from invigil.evidence.endpoints import staff_router as evidence_staff_router
 from invigil.exams.endpoints import router as exams_router
-from invigil.http import BodyLimit, domain_error_handler, validation_error_handler
+from invigil.http import BodyLimit, domain_error_handler, storage_error_handler, validation_error_handler
 from invigil.jobs import Sweeper
 from invigil.kit import signing
 from invigil.kit.errors import DomainError
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = c
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(OSError, storage_error_handler)
     app.add_middleware(BodyLimit, limit=c.settings.max_request_bytes + 64 * 1024)
     for router in (
         agent_router,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import logging
 from typing import Any
 
 from fastapi import Request
@@ -50,6 +52,19 @@ def domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+
+def storage_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """A full or failing disk is the server's problem, never the candidate's: 503, retry later."""
+    assert isinstance(exc, OSError)
+    if exc.errno == errno.ENOSPC:
+        message = "The server's storage is full. Nothing was lost: the agent keeps the data and retries."
+    else:
+        message = "The server could not store the data right now. Nothing was lost: the agent retries."
+    logging.getLogger("invigil.storage").error("storage error: %s", exc)
+    return JSONResponse(
+        {"error": "storage_unavailable", "message": message}, status_code=503, headers={"Retry-After": "30"}
+    )
 
 
 def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:

@@ -404,3 +404,34 @@ def test_close_before_tail_end_is_refused(http, installation):
     r = http.post(f"{v1.PREFIX}/close", json={}, headers=agent.auth())
     assert r.status_code == 409
     assert "tail period runs until" in r.json()["message"]
+
+
+class FullDisk:
+    """A blob store whose disk is full: every write fails with ENOSPC."""
+
+    def __init__(self, inner):
+        self.inner, self.name = inner, "full"
+
+    def put(self, key, data):
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_full_server_disk_is_a_retryable_503_and_loses_nothing(http, exam, installation):
+    agent = activate(http, exam.codes[0])
+    item_id, sealed = agent.seal("screenshot", PNG)
+    real = installation.container.store
+    installation.container.store = FullDisk(real)
+    try:
+        r = agent.put(item_id, "screenshot", sealed)
+    finally:
+        installation.container.store = real
+    assert r.status_code == 503
+    assert "storage is full" in r.json()["message"]
+    assert r.headers["Retry-After"] == "30"
+    assert _count_items(installation) == 0
+    assert agent.put(item_id, "screenshot", sealed).status_code == 201  # the agent's retry succeeds

@@ -242,11 +242,16 @@ class AgentRuntime:
                 await asyncio.wait_for(stop.wait(), delay)
             if stop.is_set():
                 return
+            delay = interval()
             plaintext = await asyncio.to_thread(source.capture)
-            await asyncio.to_thread(self._spool_sealed, sealer, source.kind, plaintext)
+            try:
+                await asyncio.to_thread(self._spool_sealed, sealer, source.kind, plaintext)
+            except OSError as exc:  # e.g. the candidate's disk is full: skip this capture, keep the rest
+                log.error("could not store a %s capture: %s", source.kind, exc)
+                self.status.error = f"could not store a {source.kind}: {exc.strerror or exc}"
+                continue
             self.status.captured += 1
             uploader.wake.set()
-            delay = interval()
 
     def _spool_sealed(self, sealer: Sealer, kind: str, plaintext: bytes) -> str:
         sealed = sealer.seal(kind, plaintext)
