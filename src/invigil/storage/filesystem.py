@@ -46,7 +46,7 @@ class FilesystemBlobStore:
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise BlobNotFound(key) from exc
 
     def get_range(self, key: str, start: int, length: int) -> bytes:
@@ -54,13 +54,13 @@ class FilesystemBlobStore:
             with open(self._path(key), "rb") as fh:
                 fh.seek(start)
                 return fh.read(length)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise BlobNotFound(key) from exc
 
     def size(self, key: str) -> int | None:
         try:
             return self._path(key).stat().st_size
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
 
     def delete(self, key: str) -> None:
