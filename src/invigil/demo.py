@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -143,15 +144,15 @@ def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Ta
         "candidate",
         "scripted",
         "agent",
-        "server state",
+        "state",
         "items",
         "received",
-        "last heartbeat",
-        "offline periods",
+        "heartbeat",
+        "offline",
         "note",
     ):
         t.add_column(
-            col, justify="right" if col in ("items", "received", "offline periods") else "left", no_wrap=True
+            col, justify="right" if col in ("items", "received", "offline") else "left", no_wrap=True
         )
     now = utcnow()
 
@@ -185,7 +186,7 @@ def _parse(text: str) -> Any:
 
 
 def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str, Any]]:
-    console = console or Console(width=None if sys.stdout.isatty() else 132)
+    console = console or Console(width=None if sys.stdout.isatty() else 150)
     data_dir = opts.data_dir.resolve()
     prepare_dir(data_dir)
     env = {
@@ -271,9 +272,10 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
         final = _table(rows, by_name, "Simulated class — final state (from the server)")
         console.print(final)
         if opts.svg:
-            picture = Console(record=True, width=132, file=io.StringIO())
+            picture = Console(record=True, width=130, file=io.StringIO())
             picture.print(final)
-            picture.save_svg(str(opts.svg), title="invigil demo")
+            svg = picture.export_svg(title="invigil demo")
+            opts.svg.write_text(re.sub(r",?\s*url\([^)]*\) format\([^)]*\)", "", svg))  # no web fonts
         summary = [
             {
                 "candidate": r["candidate"],

@@ -84,7 +84,7 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     assert manifest["failed"] == []
     assert len(manifest["items"]) == sum(row["items"] for row in rows)
     kinds = {item["kind"] for item in manifest["items"]}
-    assert {"screenshot", "webcam_frame", "process_snapshot", "handin_file"} <= kinds
+    assert {"screenshot", "webcam_frame", "process_snapshot", "handin_file", "handin_backup"} <= kinds
     for item in manifest["items"]:
         content = (out / item["file"]).read_bytes()
         if item["kind"] == "screenshot":

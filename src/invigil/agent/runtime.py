@@ -66,6 +66,8 @@ def policy_sources(
     if policy.process_snapshots.enabled and "process_snapshot" in make:
         s = policy.process_snapshots.interval_seconds
         chosen.append((make["process_snapshot"](), between(s, s)))
+    if policy.handin_folder_backup.enabled and "handin_backup" in make:
+        chosen.append((make["handin_backup"](), between(20, 40)))  # a save every half minute or so
     return chosen
 
 

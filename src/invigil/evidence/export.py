@@ -34,6 +34,7 @@ EXTENSIONS = {
     "audio_clip": "wav",
     "process_snapshot": "json",
     "browser_history": "json",
+    "handin_backup": "json",
 }
 
 

@@ -11,7 +11,13 @@ from datetime import datetime
 from pathlib import Path
 
 from invigil.agent.runtime import AgentRuntime, AgentStatus, policy_sources
-from invigil.agent.sources.sample import SampleProcesses, SampleScreen, SampleWebcam, webcam_frames
+from invigil.agent.sources.sample import (
+    SampleAnswerDocument,
+    SampleProcesses,
+    SampleScreen,
+    SampleWebcam,
+    webcam_frames,
+)
 from invigil.kit.clock import utcnow
 from invigil.protocol.policy import Policy
 from invigil.sim.network import SwitchableTransport
@@ -58,6 +64,7 @@ def _sources(seat: Seat, frames: list[bytes]) -> Callable[[Policy], list]:  # ty
                 "screenshot": lambda: SampleScreen(label=seat.pseudonym),
                 "webcam_frame": lambda: SampleWebcam(frames, start=hash(seat.pseudonym) % len(frames)),
                 "process_snapshot": lambda: SampleProcesses(seed=seat.pseudonym),
+                "handin_backup": lambda: SampleAnswerDocument(seed=seat.pseudonym),
             },
         )
 
@@ -70,7 +77,7 @@ async def run_seat(
     b = seat.behaviour
     length = (end - start).total_seconds()
     if b.never_activates:
-        seat.status.phase, seat.note = "never activated", "stayed away"
+        seat.status.phase, seat.note = "absent", "never came"
         return
     await asyncio.sleep(random.uniform(0, min(10.0, length * 0.05)))  # people arrive over a few seconds
     transport = SwitchableTransport()
@@ -83,9 +90,7 @@ async def run_seat(
             lambda: [],
         )
         result = await wrong.run()
-        seat.note = (
-            "wrong code refused, then ok" if "not valid" in result.error else f"refused: {result.error[:30]}"
-        )
+        seat.note = "1st code refused" if "not valid" in result.error else f"refused: {result.error[:30]}"
     runtime = AgentRuntime(
         server,
         spool_root / seat.pseudonym,
@@ -112,7 +117,7 @@ async def run_seat(
     helper.cancel()
     if b.offline:
         seconds = sum((e - s).total_seconds() for s, e in runtime.status.offline_periods)
-        seat.note = f"agent offline {seconds:.0f}s"
+        seat.note = f"agent saw {seconds:.0f}s offline"
 
 
 async def run_class(seats: list[Seat], server: str, spool_root: Path, start: datetime, end: datetime) -> None:

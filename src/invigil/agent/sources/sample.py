@@ -115,6 +115,22 @@ class SampleProcesses:
         return json.dumps({"taken_at": iso(utcnow()), "processes": procs}).encode()
 
 
+class SampleAnswerDocument:
+    """Successive saved versions of the candidate's answer file (hand-in folder backup)."""
+
+    kind = "handin_backup"
+
+    def __init__(self, seed: str = "") -> None:
+        self._rng = random.Random(seed)
+        self.paragraphs: list[str] = []
+
+    def capture(self) -> bytes:
+        vocab = ["the", "algorithm", "runs", "in", "linear", "time", "because", "each", "step", "halves"]
+        self.paragraphs.append(" ".join(self._rng.choice(vocab) for _ in range(60)))
+        body = "\n\n".join(f"Answer {i + 1}. {text}" for i, text in enumerate(self.paragraphs))
+        return json.dumps({"file": "answer.odt", "saved_at": iso(utcnow()), "text": body}).encode()
+
+
 class SampleFile:
     """A hand-in file read from disk, or generated text when none is given."""
 
