@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
@@ -40,6 +39,3 @@ class Container:
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def __iter__(self) -> Iterator[object]:  # pragma: no cover - convenience for unpacking
-        yield from (self.settings, self.sessions, self.store)

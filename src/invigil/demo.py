@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -179,9 +179,7 @@ def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Ta
     return t
 
 
-def _parse(text: str) -> Any:
-    from datetime import datetime
-
+def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 

@@ -31,6 +31,9 @@ class Sweeper:
     def start(self) -> None:
         self._thread.start()
 
+    def wait(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from invigil.accounts import passwords
+from invigil.accounts import passwords, repository
 from invigil.accounts.models import Role, Staff, StaffToken
 from invigil.institutions.models import Institution
 from invigil.kit import tokens
@@ -31,7 +30,7 @@ def create_staff(
         raise Invalid(f"'{email}' is not an email address.")
     if len(password) < passwords.MIN_LENGTH:
         raise Invalid(f"Passwords need at least {passwords.MIN_LENGTH} characters.")
-    if db.scalar(select(Staff).where(Staff.institution_id == institution.id, Staff.email == email)):
+    if repository.by_email(db, institution.id, email):
         raise Conflict(f"There is already a staff account for {email}.")
     staff = Staff(
         institution_id=institution.id,
@@ -48,9 +47,7 @@ def create_staff(
 def login(
     db: Session, institution: Institution, email: str, password: str, now: datetime, ttl_seconds: int
 ) -> tuple[Staff, str]:
-    staff = db.scalar(
-        select(Staff).where(Staff.institution_id == institution.id, Staff.email == email.strip().lower())
-    )
+    staff = repository.by_email(db, institution.id, email)
     if staff is None or not staff.is_active:
         passwords.burn_time(password)
         raise Unauthorized("Wrong email or password.")

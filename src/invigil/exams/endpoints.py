@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from invigil.accounts import repository as accounts_repo
 from invigil.accounts.endpoints import current_staff
 from invigil.accounts.models import Role, Staff
 from invigil.audit import service as audit
@@ -139,15 +140,9 @@ def add_assignment(
     staff: Staff = Depends(current_staff),
     c: Container = Depends(container),
 ) -> dict[str, str]:
-    from sqlalchemy import select
-
     with c.uow() as db:
         exam = access.require(db, staff, repository.get(db, exam_id), access.Purpose.MANAGE, utcnow())
-        person = db.scalar(
-            select(Staff).where(
-                Staff.institution_id == exam.institution_id, Staff.email == body.staff_email.lower()
-            )
-        )
+        person = accounts_repo.by_email(db, exam.institution_id, body.staff_email)
         if person is None:
             raise NotFound(f"No staff account for {body.staff_email}.")
         assignment = service.assign(db, exam, person, body.role)
