@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from invigil.audit import service as audit
 from invigil.evidence import repository
 from invigil.evidence.models import EvidenceItem
-from invigil.exams import repository as exams_repo
-from invigil.exams.models import Exam
+from invigil.exams.facts import ExamFacts
+from invigil.exams.facts import facts as exam_facts
 from invigil.kit import envelope
 from invigil.kit.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge
 from invigil.kit.ids import check_client_id
 from invigil.protocol import v1
-from invigil.protocol.policy import EVIDENCE_KINDS, parse_policy
+from invigil.protocol.policy import EVIDENCE_KINDS
 from invigil.sessions.models import ExamSession
 from invigil.storage import BlobNotFound, BlobStore
 
@@ -99,9 +99,8 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
         raise BadRequest(f"Unknown evidence kind '{up.kind:.40}'.")
     if not _SHA256.match(up.sha256):
         raise BadRequest(f"{v1.H_SHA256} must be 64 lower-case hex digits.")
-    exam = exams_repo.get(db, session.exam_id)
-    assert exam is not None
-    policy = parse_policy(exam.policy)
+    known = exam_facts(db, session.exam_id)
+    policy = known.policy
     if not policy.collects(up.kind):
         raise Forbidden(f"This exam's policy does not collect {up.kind.replace('_', ' ')}s.")
     if up.size == 0:
@@ -118,7 +117,7 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
     if item is None:
         item = EvidenceItem(
             session_id=session.id,
-            exam_id=exam.id,
+            exam_id=session.exam_id,
             client_id=up.item_id,
             kind=up.kind,
             size=up.size,
@@ -130,7 +129,7 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
         )
         db.add(item)
         db.flush()
-        item.blob_key = _blob_key(exam.id, session.id, item.id)
+        item.blob_key = _blob_key(session.exam_id, session.id, item.id)
     if start > item.received:
         raise Conflict(f"Upload must continue at byte {item.received}.", received=item.received)
     if end <= item.received:  # a chunk we already have
@@ -147,7 +146,7 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
                 item_id=up.item_id, status="partial", received=item.received, size=item.size
             )
         data = b"".join(store.get(k) for k in sorted(store.keys(f"partial/{session.id}/{item.id}/")))
-    _finish(db, store, session, exam, item, data, now)
+    _finish(db, store, session, known, item, data, now)
     return v1.UploadStatus(item_id=up.item_id, status="stored", received=item.size, size=item.size)
 
 
@@ -160,7 +159,7 @@ def _finish(
     db: Session,
     store: BlobStore,
     session: ExamSession,
-    exam: Exam,
+    known: ExamFacts,
     item: EvidenceItem,
     data: bytes,
     now: datetime,
@@ -172,8 +171,8 @@ def _finish(
             "The upload does not match its SHA-256: it was corrupted on the way. Send it again."
         )
     else:
-        ctx = envelope.Context(exam.id, session.id, item.client_id, item.kind)
-        kids = exams_repo.key_ids(db, exam.id)
+        ctx = envelope.Context(known.exam_id, session.id, item.client_id, item.kind)
+        kids = known.key_ids
         try:
             header = envelope.read_header(io.BytesIO(data[: envelope.PREFIX_MAX]))
             kid = next((k for k in kids if k in header.recipients), None)

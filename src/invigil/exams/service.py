@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from sqlalchemy.orm import Session
 
 from invigil.accounts.models import Role, Staff
-from invigil.exams import repository
+from invigil.exams import facts, repository
 from invigil.exams.models import Candidate, CandidateIdentity, Exam, ExamAssignment, ExamKey, KeyGrant
 from invigil.exams.retention import parse_retention
 from invigil.institutions.models import Institution
@@ -99,6 +99,7 @@ def new_exam_key(db: Session, exam: Exam, institution: Institution) -> ExamKey:
     )
     del private_key
     db.flush()
+    facts.forget(exam.id)
     return key
 
 

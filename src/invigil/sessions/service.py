@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from invigil.evidence.models import EvidenceItem
 from invigil.exams import repository as exams_repo
+from invigil.exams.facts import facts as exam_facts
 from invigil.exams.models import Candidate, Exam
 from invigil.institutions.models import Institution
 from invigil.kit import signing, tokens
 from invigil.kit.clock import iso
-from invigil.kit.errors import Conflict, Forbidden, Gone, Invalid, ServiceUnavailable, Unauthorized
+from invigil.kit.errors import Conflict, Forbidden, Gone, Invalid, Unauthorized
 from invigil.protocol import v1
 from invigil.protocol.policy import parse_policy
 from invigil.sessions import repository
@@ -89,9 +90,7 @@ def activate(db: Session, req: v1.ActivateRequest, now: datetime, limits: Limits
 def _activation_response(
     db: Session, session: ExamSession, exam: Exam, limits: Limits
 ) -> v1.ActivateResponse:
-    key = exams_repo.current_key(db, exam.id)
-    if key is None:
-        raise ServiceUnavailable("This exam has no key yet; the exam office must finish setting it up.")
+    key = exam_facts(db, exam.id)
     candidate = db.get(Candidate, session.candidate_id)
     assert candidate is not None
     return v1.ActivateResponse(
@@ -104,8 +103,8 @@ def _activation_response(
             ends_at=exam.ends_at,
             timezone=exam.timezone,
         ),
-        exam_public_key=key.public_key,
-        exam_key_id=key.kid,
+        exam_public_key=key.current_public_key,
+        exam_key_id=key.current_kid,
         policy=exam.policy,
         heartbeat_interval_seconds=limits.heartbeat_interval_seconds,
         max_chunk_bytes=limits.max_chunk_bytes,
@@ -143,8 +142,9 @@ def heartbeat(db: Session, session: ExamSession, hb: v1.Heartbeat, now: datetime
             move(session, State.RUNNING)
         elif state is State.HANDED_IN and hb.phase == "tail":
             move(session, State.TAIL)
-    key = exams_repo.current_key(db, session.exam_id)
-    return v1.HeartbeatAck(state=session.state, server_time=now, exam_key_id=key.kid if key else "")
+    return v1.HeartbeatAck(
+        state=session.state, server_time=now, exam_key_id=exam_facts(db, session.exam_id).current_kid
+    )
 
 
 def _insert_ignore(db: Session):  # type: ignore[no-untyped-def]
