@@ -94,7 +94,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     sweeper.start()
     try:
         while True:
-            sweeper._thread.join(3600)
+            sweeper.wait(3600)
     except KeyboardInterrupt:
         sweeper.stop()
     return 0
@@ -121,6 +121,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             data_dir=Path(args.data_dir),
             exit_when_done=args.exit,
             summary=Path(args.summary) if args.summary else None,
+            svg=Path(args.svg) if args.svg else None,
         )
     )
     return 0
@@ -140,7 +141,6 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
             json_out=args.json,
             ramp_seconds=args.ramp,
             workers=args.workers,
-            connections=args.connections,
             exam_id=args.exam_id,
             codes_file=args.codes,
             institution=args.institution,
@@ -175,7 +175,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_agent_run(args: argparse.Namespace) -> int:
     from invigil.agent.runtime import AgentRuntime, policy_sources
-    from invigil.agent.sources.sample import SampleProcesses, SampleScreen, SampleWebcam
+    from invigil.agent.sources.sample import SampleAnswerDocument, SampleProcesses, SampleScreen, SampleWebcam
 
     def sources(policy):  # type: ignore[no-untyped-def]
         return policy_sources(
@@ -184,6 +184,7 @@ def cmd_agent_run(args: argparse.Namespace) -> int:
                 "screenshot": lambda: SampleScreen(label=args.code, marker=args.marker),
                 "webcam_frame": SampleWebcam,
                 "process_snapshot": SampleProcesses,
+                "handin_backup": SampleAnswerDocument,
             },
         )
 
@@ -239,6 +240,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", default="./invigil-demo")
     s.add_argument("--exit", action="store_true", help="exit when the class is done")
     s.add_argument("--summary", help="write the final per-candidate table as JSON here")
+    s.add_argument("--svg", help=argparse.SUPPRESS)  # the README's picture of the final table
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("loadtest", help="drive the protocol with many light simulated agents")
@@ -248,7 +250,6 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--ramp", type=float, default=10.0, help="seconds over which candidates arrive")
     s.add_argument("--json", help="write the report as JSON here")
     s.add_argument("--workers", type=int, default=1, help="server worker processes (own server only)")
-    s.add_argument("--connections", type=int, default=256, help="size of the shared connection pool")
     g = s.add_argument_group("with --server (127.0.0.1 only; codes work once)")
     g.add_argument("--exam-id", default="", help="the exam the codes belong to")
     g.add_argument("--codes", help="file with one unused activation code per line")

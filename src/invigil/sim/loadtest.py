@@ -18,13 +18,17 @@ starts ``invigil serve`` on a free 127.0.0.1 port as a subprocess and stops it a
 ``server`` (127.0.0.1 or localhost only) it needs the exam id, a file of unused activation codes
 (one per line) and coordinator credentials; codes work once, so such a run cannot be repeated.
 
-Latency is measured on the client around every attempt, so it includes waiting for a pooled
-connection and the load generator's own event-loop delays (reported as ``loop_lag_ms``).
+Every simulated agent has its own HTTP client and connections, as real agents do. Latency is
+measured on the client around every attempt, so it includes connecting and the load generator's
+own delays: its event-loop lag and garbage-collector pauses are reported (``loop_lag_ms``,
+``gc_pauses``); if they grow, the generator is the limit. Automatic full collections are off
+during the timed phase, as one takes hundreds of milliseconds with thousands of live clients.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import math
@@ -33,9 +37,11 @@ import random
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -85,7 +91,6 @@ class LoadOptions:
     screenshot_seconds: tuple[float, float] = (30.0, 60.0)
     screenshot_bytes: int = 150 * 1024
     # Client behaviour.
-    connections: int = 256  # one shared pool, as a reverse proxy in front of the node would have
     timeout_seconds: float = 30.0
     max_retries: int = 5
     grace_seconds: float = 60.0
@@ -168,7 +173,7 @@ def _error_kind(exc: Exception) -> str:
 
 
 class Run:
-    """Shared state of one load run: options, timing, the connection pool, statistics."""
+    """Shared state of one load run: options, timing, the TLS context, statistics."""
 
     def __init__(self, opts: LoadOptions, url: str, deadline: float) -> None:
         self.opts, self.url, self.deadline = opts, url, deadline
@@ -176,13 +181,15 @@ class Run:
         self.rng = random.Random(opts.seed)
         self.stats = Stats()
         self.payload = random.Random(opts.seed).randbytes(opts.screenshot_bytes)
-        limits = httpx.Limits(
-            max_connections=opts.connections, max_keepalive_connections=opts.connections, keepalive_expiry=4
-        )
-        self.transport = httpx.AsyncHTTPTransport(limits=limits)
+        # Plain HTTP on loopback: one TLS context for all, instead of loading the CA bundle per client.
+        self.tls = ssl.create_default_context()
 
     def client(self) -> AgentClient:
-        return AgentClient(self.url, transport=self.transport, timeout=self.opts.timeout_seconds)
+        """A client of its own, like a real agent's machine; idle connections close before the
+        server's 5 s keep-alive runs out, so a reused connection is never one being closed."""
+        limits = httpx.Limits(max_connections=4, keepalive_expiry=4)
+        transport = httpx.AsyncHTTPTransport(verify=self.tls, limits=limits)
+        return AgentClient(self.url, transport=transport, timeout=self.opts.timeout_seconds)
 
     async def call(self, endpoint: str, request: Callable[[], Awaitable[T]]) -> T | None:
         """One protocol call with retries on transient errors; None if it never succeeded."""
@@ -224,7 +231,13 @@ class SimAgent:
 
     async def main(self, arrive_at: float) -> None:
         await _sleep_until(arrive_at)
-        client = self.run.client()  # shares the run's transport: never aclose() it here
+        client = self.run.client()
+        try:
+            await self._work(client)
+        finally:
+            await client.aclose()
+
+    async def _work(self, client: AgentClient) -> None:
         secret = secrets.token_urlsafe(32)
         activation = await self.run.call("activate", lambda: client.activate(self.code, secret, AGENT_INFO))
         if activation is None:
@@ -302,10 +315,46 @@ class Outcome:
     agents: list[SimAgent]
     stats: Stats
     elapsed: float
-    client_cpu: float
-    server_cpu: float | None
+    cpu_percent: dict[str, float | None]
     loop_lag: list[float]
+    gc: dict[str, float]
     board: dict[str, int]
+
+
+class GcPauses:
+    """Garbage-collector pauses of the load generator while it runs (they stall every request)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._started = 0.0
+        self._thresholds: tuple[int, int, int] = gc.get_threshold()
+
+    def _callback(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+    def __enter__(self) -> GcPauses:
+        # No automatic full collections while the load runs: with thousands of live clients one
+        # takes hundreds of milliseconds and would show up as server latency. Young generations
+        # are still collected; the rest waits until the run ends (it is bounded).
+        self._thresholds = gc.get_threshold()
+        gc.collect()
+        gc.set_threshold(self._thresholds[0], self._thresholds[1], 1_000_000_000)
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+        gc.set_threshold(*self._thresholds)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "count": len(self.pauses),
+            "total_ms": _ms(sum(self.pauses)),
+            "max_ms": _ms(max(self.pauses, default=0.0)),
+        }
 
 
 async def _monitor(run: Run, agents: list[SimAgent], lags: list[float], quiet: bool) -> None:
@@ -345,35 +394,48 @@ async def _board(http: httpx.AsyncClient, headers: dict[str, str], exam_id: str)
     return {row["session_id"]: int(row["items"]) for row in r.json()["sessions"]}
 
 
-async def _drive(opts: LoadOptions, target: Target) -> Outcome:
-    async with httpx.AsyncClient(base_url=target.url, timeout=300) as staff_http:
-        headers = await _login(staff_http, target.login)  # once, before the load: fail early
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        run = Run(opts, target.url, start + opts.minutes * 60)
-        agents = [SimAgent(run, code) for code in target.codes[: opts.candidates]]
-        lags: list[float] = []
-        monitor = asyncio.create_task(_monitor(run, agents, lags, opts.quiet))
-        cpu0, server0 = time.process_time(), _server_cpu(target.server)
-        arrivals = sorted(run.rng.uniform(0, opts.ramp_seconds) for _ in agents)
+@dataclass
+class Phase:
+    elapsed: float
+    cpu_percent: dict[str, float | None]
+    loop_lag: list[float]
+    gc: dict[str, float]
+
+
+async def _timed_phase(run: Run, agents: list[SimAgent], target: Target, start: float) -> Phase:
+    """Every agent from its arrival to the deadline; stragglers are cancelled after the grace time."""
+    loop = asyncio.get_running_loop()
+    lags: list[float] = []
+    monitor = asyncio.create_task(_monitor(run, agents, lags, run.opts.quiet))
+    cpu0 = _cpu_sample(target.server)
+    arrivals = sorted(run.rng.uniform(0, run.opts.ramp_seconds) for _ in agents)
+    with GcPauses() as pauses:
         tasks = [asyncio.create_task(a.main(start + at)) for a, at in zip(agents, arrivals, strict=True)]
-        hard_stop = run.stop_retrying + opts.timeout_seconds + 5 - loop.time()
+        hard_stop = run.stop_retrying + run.opts.timeout_seconds + 5 - loop.time()
         _, pending = await asyncio.wait(tasks, timeout=hard_stop)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        elapsed = loop.time() - start
-        client_cpu, server1 = time.process_time() - cpu0, _server_cpu(target.server)
-        monitor.cancel()
-        with suppress(asyncio.CancelledError):
-            await monitor
-        await run.transport.aclose()
-        for task in tasks:
-            if not task.cancelled() and task.exception() is not None:
-                run.stats.errors[f"simulator: {task.exception()!r}"[:200]] += 1
+    elapsed = loop.time() - start
+    cpu = _cpu_percent(cpu0, _cpu_sample(target.server), elapsed)
+    monitor.cancel()
+    with suppress(asyncio.CancelledError):
+        await monitor
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            run.stats.errors[f"simulator: {task.exception()!r}"[:200]] += 1
+    return Phase(elapsed, cpu, lags, pauses.summary())
+
+
+async def _drive(opts: LoadOptions, target: Target) -> Outcome:
+    async with httpx.AsyncClient(base_url=target.url, timeout=300) as staff_http:
+        headers = await _login(staff_http, target.login)  # once, before the load: fail early
+        start = asyncio.get_running_loop().time()
+        run = Run(opts, target.url, start + opts.minutes * 60)
+        agents = [SimAgent(run, code) for code in target.codes[: opts.candidates]]
+        phase = await _timed_phase(run, agents, target, start)
         board = await _board(staff_http, headers, target.exam_id)
-    server_cpu = None if server0 is None or server1 is None else server1 - server0
-    return Outcome(agents, run.stats, elapsed, client_cpu, server_cpu, lags, board)
+    return Outcome(agents, run.stats, phase.elapsed, phase.cpu_percent, phase.loop_lag, phase.gc, board)
 
 
 # --------------------------------------------------------------------------- the report
@@ -447,12 +509,8 @@ def build_report(opts: LoadOptions, target: Target, out: Outcome) -> dict[str, A
         "items": items,
         "lost": items["unacknowledged"] + items["acknowledged_but_missing"],
         "duplicates": items["duplicates"],
-        "client_cpu_percent": round(100 * out.client_cpu / out.elapsed, 1) if out.elapsed else None,
-        "server_cpu_percent": (
-            round(100 * out.server_cpu / out.elapsed, 1)
-            if out.server_cpu is not None and out.elapsed
-            else None
-        ),
+        "cpu_percent": out.cpu_percent,
+        "gc_pauses": out.gc,
         "loop_lag_ms": {"p99": _ms(percentile(out.loop_lag, 99)), "max": _ms(max(out.loop_lag, default=0.0))},
         "cpus": os.cpu_count(),
     }
@@ -481,7 +539,7 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
             str(e["retries"]),
         )
     console.print(t)
-    items = report["items"]
+    items, cpu = report["items"], report["cpu_percent"]
     console.print(
         f"Items: {items['attempted']} sent, {items['acknowledged']} acknowledged, "
         f"{items['stored_on_server']} on the server; [bold]lost {report['lost']}[/bold], "
@@ -490,9 +548,11 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
     for kind, count in report["errors"].items():
         console.print(f"  error {kind}: {count}")
     console.print(
-        f"CPU (100% = one core; this machine has {report['cpus']}): load generator "
-        f"{report['client_cpu_percent']}%, server {report['server_cpu_percent']}%; "
-        f"generator loop lag p99 {report['loop_lag_ms']['p99']} ms."
+        f"CPU (100% = one core; this machine has {report['cpus']}): server {cpu['server']}%, "
+        f"PostgreSQL {cpu['database']}%, load generator {cpu['generator']}%, "
+        f"everything else {cpu['other']}%; "
+        f"generator loop lag p99 {report['loop_lag_ms']['p99']} ms, "
+        f"GC pauses {report['gc_pauses']['total_ms']} ms (longest {report['gc_pauses']['max_ms']} ms)."
     )
 
 
@@ -574,30 +634,84 @@ def _install(data_dir: Path, database_url: str, opts: LoadOptions) -> tuple[str,
         c.close()
 
 
-def _server_cpu(proc: subprocess.Popen[bytes] | None) -> float | None:
-    """CPU seconds of the server process and its descendants (Linux /proc); None elsewhere."""
-    if proc is None or not Path("/proc/self/stat").exists():
+@dataclass(frozen=True)
+class CpuSample:
+    """CPU seconds used so far by this process, the server's processes, PostgreSQL (all of its
+    processes on the machine) and the whole machine (busy time)."""
+
+    generator: float
+    server: float | None
+    database: float | None
+    machine: float | None
+
+
+def _cpu_sample(proc: subprocess.Popen[bytes] | None) -> CpuSample:
+    procs = _processes()
+    if not procs:
+        return CpuSample(time.process_time(), None, None, None)
+    server = _tree_cpu(proc.pid, procs) if proc is not None else None
+    database = sum(p.cpu for p in procs.values() if p.name == "postgres")
+    return CpuSample(time.process_time(), server, database, _machine_busy())
+
+
+def _cpu_percent(before: CpuSample, after: CpuSample, elapsed: float) -> dict[str, float | None]:
+    """Shares of one core over the run; ``other`` is what the rest of the machine used meanwhile."""
+
+    def delta(name: str) -> float | None:
+        a, b = getattr(after, name), getattr(before, name)
+        return None if a is None or b is None else float(a - b)
+
+    def pct(seconds: float | None) -> float | None:
+        return None if seconds is None or elapsed <= 0 else round(100 * seconds / elapsed, 1)
+
+    parts = {name: delta(name) for name in ("server", "database", "generator")}
+    machine = delta("machine")
+    known = [v for v in parts.values() if v is not None]
+    other = None if machine is None else max(0.0, machine - sum(known))
+    return {**{k: pct(v) for k, v in parts.items()}, "other": pct(other)}
+
+
+def _machine_busy() -> float | None:
+    """Busy CPU seconds of all cores since boot (Linux /proc/stat), None elsewhere."""
+    try:
+        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
         return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+
+
+@dataclass(frozen=True)
+class Proc:
+    ppid: int
+    name: str
+    cpu: float  # own and reaped children's CPU seconds, so that exits do not lose time
+
+
+def _processes() -> dict[int, Proc]:
+    """Every process on the machine (Linux /proc); empty elsewhere."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    out: dict[int, Proc] = {}
+    proc_dir = Path("/proc")
+    for entry in proc_dir.iterdir() if proc_dir.is_dir() else []:
         try:
-            stat = (entry / "stat").read_text()
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
-    family, frontier = {proc.pid}, [proc.pid]
+        if stat:
+            name = stat[stat.find("(") + 1 : stat.rfind(")")]
+            f = stat[stat.rfind(")") + 2 :].split()
+            out[int(entry.name)] = Proc(int(f[1]), name, sum(int(x) for x in f[11:15]) / ticks)
+    return out
+
+
+def _tree_cpu(root: int, procs: dict[int, Proc]) -> float:
+    family, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in family]
+        children = [pid for pid, p in procs.items() if p.ppid == parent and pid not in family]
         family.update(children)
         frontier.extend(children)
-    return sum(times.get(pid, 0.0) for pid in family)
+    return sum(procs[pid].cpu for pid in family if pid in procs)
 
 
 def _wait_healthy(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
@@ -694,8 +808,8 @@ def _check(opts: LoadOptions) -> None:
         raise SystemExit("invigil loadtest: --candidates must be at least 1 and --minutes more than 0.")
     if not 0 <= opts.ramp_seconds < opts.minutes * 60:
         raise SystemExit("invigil loadtest: --ramp must be shorter than the run (--minutes).")
-    if opts.workers < 1 or opts.connections < 1:
-        raise SystemExit("invigil loadtest: --workers and --connections must be at least 1.")
+    if opts.workers < 1:
+        raise SystemExit("invigil loadtest: --workers must be at least 1.")
 
 
 def _server_log_tail(target: Target) -> str:
@@ -704,9 +818,38 @@ def _server_log_tail(target: Target) -> str:
     return target.server_log.read_text(errors="replace")[-3000:]
 
 
+@contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """SIGTERM (and SIGINT where a background shell ignores it) ends the run through the normal
+    clean-up: the server is stopped, the temporary folder and database are removed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run_loadtest(opts: LoadOptions) -> dict[str, Any]:
     """Run the load, print the report, write it as JSON if asked, and return it."""
     _check(opts)
+    with _terminate_cleanly():
+        report = _run(opts)
+    if not opts.quiet:
+        print_report(report)
+    if opts.json_out:
+        Path(opts.json_out).write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def _run(opts: LoadOptions) -> dict[str, Any]:
     if opts.server:
         target = _external_target(opts)
         outcome = asyncio.run(_drive(opts, target))
@@ -716,8 +859,4 @@ def run_loadtest(opts: LoadOptions) -> dict[str, Any]:
             outcome = asyncio.run(_drive(opts, target))
             report = build_report(opts, target, outcome)
             report["server_log_tail"] = _server_log_tail(target)
-    if not opts.quiet:
-        print_report(report)
-    if opts.json_out:
-        Path(opts.json_out).write_text(json.dumps(report, indent=2) + "\n")
     return report
