@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 
@@ -435,3 +436,28 @@ def test_full_server_disk_is_a_retryable_503_and_loses_nothing(http, exam, insta
     assert r.headers["Retry-After"] == "30"
     assert _count_items(installation) == 0
     assert agent.put(item_id, "screenshot", sealed).status_code == 201  # the agent's retry succeeds
+
+
+def test_racing_retries_of_one_upload_are_idempotent(http, exam, installation, server):
+    """A client that times out resends while the first request is still storing: both succeed, once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    agent = activate(http, exam.codes[0])
+    item_id, sealed = agent.seal("screenshot", os.urandom(3 * 1024 * 1024))
+
+    def send(_):
+        with httpx.Client(base_url=server.url, timeout=60) as own:
+            return activate_like(own, agent).put(item_id, "screenshot", sealed).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(send, range(8)))
+    assert set(codes) <= {200, 201}, codes
+    assert _count_items(installation) == 1
+    assert _session(installation, agent.session_id).items == 1
+
+
+def activate_like(client, agent):
+    """The same agent (same token and activation) speaking through another connection."""
+    from tests.integration.agentkit import Agent
+
+    return Agent(client, agent.secret, agent.act)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import IntegrityError
 
 from invigil.accounts.endpoints import current_staff
 from invigil.accounts.models import Staff
@@ -78,6 +79,18 @@ async def upload(
 
 
 def _store(c: Container, token: str | None, up: service.Upload) -> v1.UploadStatus:
+    for attempt in (1, 2):
+        try:
+            return _store_once(c, token, up)
+        except IntegrityError:
+            # A retry raced the original request and both created the item: the second attempt
+            # sees the first one's row and answers idempotently.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_once(c: Container, token: str | None, up: service.Upload) -> v1.UploadStatus:
     now = utcnow()
     session_id = None
     try:
