@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import json
 import logging
 from typing import Any
 
@@ -116,8 +117,6 @@ class _TooLarge(Exception):
 
 async def _send_413(send: Send, limit: int) -> None:
     body = PayloadTooLarge(f"Request bodies are limited to {limit} bytes; send large items in chunks.")
-    import json
-
     payload = json.dumps(body.to_dict()).encode()
     headers: list[Any] = [
         (b"content-type", b"application/json"),

@@ -27,6 +27,23 @@ def invigil(
     )
 
 
+def export(data, exam_id, passphrase_file, out) -> subprocess.CompletedProcess[str]:
+    """`invigil evidence export` of the demo's exam with its recovery key."""
+    return invigil(
+        "evidence",
+        "export",
+        "--exam",
+        exam_id,
+        "--key",
+        str(data / "recovery-key.json"),
+        "--passphrase-file",
+        str(passphrase_file),
+        "--out",
+        str(out),
+        env={"INVIGIL_DATA_DIR": str(data)},
+    )
+
+
 def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     data = tmp_path / "demo"
     summary = tmp_path / "out.json"
@@ -66,19 +83,7 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     exam_id = re.search(r"Exam ([0-9a-f]{32})", r.stdout).group(1)
     (tmp_path / "pass").write_text(passphrase)
     out = tmp_path / "export"
-    r = invigil(
-        "evidence",
-        "export",
-        "--exam",
-        exam_id,
-        "--key",
-        str(data / "recovery-key.json"),
-        "--passphrase-file",
-        str(tmp_path / "pass"),
-        "--out",
-        str(out),
-        env={"INVIGIL_DATA_DIR": str(data)},
-    )
+    r = export(data, exam_id, str(tmp_path / "pass"), str(out))
     assert r.returncode == 0, r.stdout + r.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["failed"] == []
@@ -100,19 +105,7 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
 
     wrong = tmp_path / "wrong"
     wrong.write_text("not the passphrase")
-    r = invigil(
-        "evidence",
-        "export",
-        "--exam",
-        exam_id,
-        "--key",
-        str(data / "recovery-key.json"),
-        "--passphrase-file",
-        str(wrong),
-        "--out",
-        str(tmp_path / "x"),
-        env={"INVIGIL_DATA_DIR": str(data)},
-    )
+    r = export(data, exam_id, str(wrong), str(tmp_path / "x"))
     assert r.returncode != 0
     assert "wrong passphrase" in r.stderr
 

@@ -18,6 +18,10 @@ def test_published_openapi_is_current(tmp_path):
     )
     agent_paths = {p for p in served["paths"] if p.startswith("/api/v1/agent/")}
     assert agent_paths == {
-        "/api/v1/agent/activate", "/api/v1/agent/heartbeat", "/api/v1/agent/events",
-        "/api/v1/agent/evidence/{item_id}", "/api/v1/agent/handin", "/api/v1/agent/close",
+        "/api/v1/agent/activate",
+        "/api/v1/agent/heartbeat",
+        "/api/v1/agent/events",
+        "/api/v1/agent/evidence/{item_id}",
+        "/api/v1/agent/handin",
+        "/api/v1/agent/close",
     }

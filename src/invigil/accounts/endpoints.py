@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -51,7 +51,7 @@ def login(body: LoginRequest, c: Container = Depends(container)) -> LoginRespons
             token=token,
             role=staff.role,
             staff_id=staff.id,
-            expires_at=now.fromtimestamp(now.timestamp() + c.settings.staff_token_ttl_seconds, now.tzinfo),
+            expires_at=now + timedelta(seconds=c.settings.staff_token_ttl_seconds),
         )
 
 

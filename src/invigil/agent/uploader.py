@@ -114,11 +114,7 @@ class Uploader:
         """One pass: all pending events, then pending items. Returns how many things moved."""
         moved = 0
         while events := self.spool.pending_events(200):
-            batch = v1.EventBatch(
-                events=[
-                    v1.AgentEvent(id=e["id"], **{k: v for k, v in e.items() if k != "id"}) for e in events
-                ]
-            )
+            batch = v1.EventBatch(events=[v1.AgentEvent.model_validate(e) for e in events])
             await self.client.events(batch)
             self.spool.events_acked([e["id"] for e in events])
             moved += len(events)

@@ -177,16 +177,14 @@ def record_events(
                 "received_at": now,
             }
         )
-    existing = set(
-        db.scalars(
-            select(Event.client_id).where(Event.session_id == session.id, Event.client_id.in_(ids))
-        ).all()
+    # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones.
+    stmt = (
+        _insert_ignore(db)(Event)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["session_id", "client_id"])
     )
-    new_rows = [r for r in rows if r["client_id"] not in existing]
-    if new_rows:
-        stmt = _insert_ignore(db)(Event).values(new_rows)
-        db.execute(stmt.on_conflict_do_nothing(index_elements=["session_id", "client_id"]))
-    return v1.EventBatchAck(accepted=len(new_rows), duplicates=len(rows) - len(new_rows))
+    accepted = len(db.execute(stmt.returning(Event.client_id)).all())
+    return v1.EventBatchAck(accepted=accepted, duplicates=len(rows) - accepted)
 
 
 def handin(
