@@ -14,6 +14,7 @@ from invigil.config import Settings
 from invigil.container import Container
 from invigil.evidence.endpoints import agent_router as evidence_agent_router
 from invigil.evidence.endpoints import staff_router as evidence_staff_router
+from invigil.exams.custody_endpoints import router as custody_router
 from invigil.exams.endpoints import router as exams_router
 from invigil.http import BodyLimit, domain_error_handler, storage_error_handler, validation_error_handler
 from invigil.jobs import Sweeper
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         evidence_agent_router,
         staff_auth_router,
         exams_router,
+        custody_router,
         evidence_staff_router,
         pages.router,
     ):

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from invigil.container import Container
+from invigil.evidence import shredding
+from invigil.exams import keys
 from invigil.kit.clock import utcnow
 from invigil.sessions import service as sessions
 
@@ -16,8 +19,14 @@ log = logging.getLogger("invigil.jobs")
 
 
 def sweep_once(c: Container) -> dict[str, int]:
+    now = utcnow()
     with c.uow() as db:
-        return sessions.sweep(db, utcnow(), c.settings.offline_after_seconds)
+        counts = sessions.sweep(db, now, c.settings.offline_after_seconds)
+        counts["invigilator_key_copies_expired"] = keys.expire_window_grants(db, now)
+    return counts
+
+
+RETENTION_EVERY = 3600.0  # seconds; retention periods are days, so hourly is plenty
 
 
 class Sweeper:
@@ -39,10 +48,15 @@ class Sweeper:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        last_retention = 0.0
         while not self._stop.wait(self._interval):
             try:
                 counts = sweep_once(self._c)
                 if any(counts.values()):
                     log.info("sweep: %s", counts)
+                if time.monotonic() - last_retention >= RETENTION_EVERY:
+                    last_retention = time.monotonic()
+                    for done in shredding.run(self._c, utcnow()):
+                        log.info("retention: shredded %s", done)
             except Exception:  # a failed sweep must not kill the loop; the next one retries
                 log.exception("sweep failed")

@@ -9,10 +9,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric import x25519
 
 from invigil.kit import envelope
 from invigil.kit.clock import iso, utcnow
 from invigil.protocol import v1
+from invigil.protocol.policy import CATEGORY_OF_KIND
+
+
+def new_candidate_key() -> x25519.X25519PrivateKey:
+    return x25519.X25519PrivateKey.generate()
+
+
+def public_b64(key: x25519.X25519PrivateKey) -> str:
+    return envelope.b64e(envelope.raw_public(key.public_key()))
+
+
+def activation_body(
+    code: str, secret: str, candidate: x25519.X25519PrivateKey | None = None
+) -> dict[str, str]:
+    return {
+        "code": code,
+        "session_secret": secret,
+        "candidate_public_key": public_b64(candidate or new_candidate_key()),
+    }
 
 
 @dataclass
@@ -20,6 +40,7 @@ class Agent:
     http: httpx.Client
     secret: str
     act: dict[str, Any]
+    candidate: x25519.X25519PrivateKey
 
     @property
     def session_id(self) -> str:
@@ -37,8 +58,15 @@ class Agent:
     ) -> tuple[str, bytes]:
         item_id = item_id or uuid.uuid4().hex
         ctx = envelope.Context(self.exam_id, session_id or self.session_id, item_id, kind)
-        key = envelope.public_key_from_b64(self.act["exam_public_key"])
-        return item_id, envelope.seal_bytes(data, ctx, [key])
+        return item_id, envelope.seal_bytes(data, ctx, self.recipients(kind))
+
+    def exam_key(self, kind: str) -> x25519.X25519PublicKey:
+        entry = self.act["keys"]["keys"][CATEGORY_OF_KIND[kind]]
+        return envelope.public_key_from_b64(entry["public_key"])
+
+    def recipients(self, kind: str) -> list[x25519.X25519PublicKey]:
+        """What a real agent seals to: the exam's key for the kind's category, and the candidate's."""
+        return [self.exam_key(kind), self.candidate.public_key()]
 
     def put(
         self,
@@ -87,8 +115,11 @@ class Agent:
         return self.http.post(f"{v1.PREFIX}/handin", json=body, headers=self.auth())
 
 
-def activate(http: httpx.Client, code: str, secret: str | None = None) -> Agent:
+def activate(
+    http: httpx.Client, code: str, secret: str | None = None, candidate: x25519.X25519PrivateKey | None = None
+) -> Agent:
     secret = secret or secrets.token_urlsafe(32)
-    r = http.post(f"{v1.PREFIX}/activate", json={"code": code, "session_secret": secret})
+    candidate = candidate or new_candidate_key()
+    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(code, secret, candidate))
     assert r.status_code == 200, r.text
-    return Agent(http, secret, r.json())
+    return Agent(http, secret, r.json(), candidate)

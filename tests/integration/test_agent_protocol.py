@@ -14,9 +14,10 @@ from invigil.evidence.models import EvidenceItem
 from invigil.kit import signing
 from invigil.kit.clock import utcnow
 from invigil.protocol import v1
+from invigil.protocol.policy import KEY_CATEGORIES
 from invigil.sessions.models import Event, ExamSession
 from tests.factories import make_exam
-from tests.integration.agentkit import activate
+from tests.integration.agentkit import activate, activation_body
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 200
 
@@ -44,7 +45,9 @@ def test_activation_gives_key_policy_and_schedule(http, exam, installation):
     agent = activate(http, exam.codes[0].lower().replace("-", " "))  # typed sloppily
     assert agent.act["candidate"] == exam.pseudonyms[0]
     assert agent.act["policy"]["screenshots"]["enabled"] is True
-    assert len(agent.act["exam_public_key"]) == 44
+    assert agent.act["keys"]["generation"] == 3  # made, then re-keyed for each of two assignments
+    assert set(agent.act["keys"]["keys"]) == set(KEY_CATEGORIES)
+    assert all(len(k["public_key"]) == 44 for k in agent.act["keys"]["keys"].values())
     assert "name" not in str(agent.act).lower().replace("timezone", "")
     s = _session(installation, agent.session_id)
     assert s.state == "activated"
@@ -55,15 +58,13 @@ def test_activation_retry_is_idempotent_but_code_is_single_use(http, exam):
     agent = activate(http, exam.codes[0])
     again = activate(http, exam.codes[0], secret=agent.secret)  # lost answer, same secret: same session
     assert again.act == agent.act
-    r = http.post(
-        f"{v1.PREFIX}/activate", json={"code": exam.codes[0], "session_secret": secrets.token_urlsafe(32)}
-    )
+    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(exam.codes[0], secrets.token_urlsafe(32)))
     assert r.status_code == 409
     assert "already used" in r.json()["message"]
 
 
 def test_wrong_code_is_refused_clearly(http, exam, installation):
-    r = http.post(f"{v1.PREFIX}/activate", json={"code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "session_secret": "s" * 40})
+    r = http.post(f"{v1.PREFIX}/activate", json=activation_body("ZZZZ-ZZZZ-ZZZZ-ZZZZ", "s" * 40))
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_code"
     assert "Check the code on your exam letter" in r.json()["message"]
@@ -72,11 +73,9 @@ def test_wrong_code_is_refused_clearly(http, exam, installation):
 
 def test_guessing_is_rate_limited_even_for_a_right_code(http, exam):
     for _ in range(5):  # activation_max_failures=5 in the test settings
-        r = http.post(
-            f"{v1.PREFIX}/activate", json={"code": secrets.token_hex(8), "session_secret": "s" * 40}
-        )
+        r = http.post(f"{v1.PREFIX}/activate", json=activation_body(secrets.token_hex(8), "s" * 40))
         assert r.status_code == 401
-    r = http.post(f"{v1.PREFIX}/activate", json={"code": exam.codes[0], "session_secret": "s" * 40})
+    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(exam.codes[0], "s" * 40))
     assert r.status_code == 429
     assert int(r.headers["Retry-After"]) > 0
     assert "Too many wrong activation codes" in r.json()["message"]
@@ -84,11 +83,11 @@ def test_guessing_is_rate_limited_even_for_a_right_code(http, exam):
 
 def test_expired_and_early_codes(http, installation):
     ended = make_exam(installation, n=1, start_offset=-120, minutes=60)
-    r = http.post(f"{v1.PREFIX}/activate", json={"code": ended.codes[0], "session_secret": "s" * 40})
+    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(ended.codes[0], "s" * 40))
     assert r.status_code == 410
     assert "expired" in r.json()["message"]
     later = make_exam(installation, n=1, start_offset=24 * 60, minutes=60)
-    r = http.post(f"{v1.PREFIX}/activate", json={"code": later.codes[0], "session_secret": "s" * 40})
+    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(later.codes[0], "s" * 40))
     assert r.status_code == 403
     assert "opens for activation" in r.json()["message"]
 
@@ -460,4 +459,4 @@ def activate_like(client, agent):
     """The same agent (same token and activation) speaking through another connection."""
     from tests.integration.agentkit import Agent
 
-    return Agent(client, agent.secret, agent.act)
+    return Agent(client, agent.secret, agent.act, agent.candidate)

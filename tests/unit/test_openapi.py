@@ -20,6 +20,7 @@ def test_published_openapi_is_current(tmp_path):
     assert agent_paths == {
         "/api/v1/agent/activate",
         "/api/v1/agent/heartbeat",
+        "/api/v1/agent/keys",
         "/api/v1/agent/events",
         "/api/v1/agent/evidence/{item_id}",
         "/api/v1/agent/handin",

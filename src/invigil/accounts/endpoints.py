@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from invigil.accounts import service
-from invigil.accounts.models import Staff
+from invigil.accounts import keys, service
+from invigil.accounts.models import Staff, StaffKey
 from invigil.container import Container
 from invigil.http import container, require_bearer
 from invigil.institutions import service as institutions
 from invigil.kit.clock import utcnow
-from invigil.kit.errors import Unauthorized
+from invigil.kit.errors import NotFound, Unauthorized
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
@@ -66,3 +67,35 @@ def logout(request: Request, c: Container = Depends(container)) -> dict[str, str
 @router.get("/me")
 def me(staff: Staff = Depends(current_staff)) -> dict[str, str]:
     return {"id": staff.id, "email": staff.email, "name": staff.display_name, "role": staff.role}
+
+
+class KeyUpload(BaseModel):
+    public_key: str = Field(min_length=44, max_length=44)
+    wrapped: dict[str, Any]
+
+
+@router.get("/me/key")
+def my_key(staff: Staff = Depends(current_staff), c: Container = Depends(container)) -> dict[str, Any]:
+    """Your wrapped private key, to unwrap with your passphrase on your side."""
+    with c.uow() as db:
+        row = db.get(StaffKey, staff.id)
+        if row is None:
+            raise NotFound("You have not set up your personal key yet.")
+        return keys.describe(row)
+
+
+@router.put("/me/key")
+def put_my_key(
+    body: KeyUpload, staff: Staff = Depends(current_staff), c: Container = Depends(container)
+) -> dict[str, Any]:
+    """Register your key pair (made on your side), or rewrap it under a new passphrase."""
+    with c.uow() as db:
+        row = keys.set_key(
+            db,
+            staff,
+            body.public_key,
+            body.wrapped,
+            min_iterations=c.settings.kdf_iterations,
+            now=utcnow(),
+        )
+        return keys.describe(row)

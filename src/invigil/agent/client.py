@@ -65,14 +65,22 @@ class AgentClient:
             raise ProtocolError(response.status_code, body if isinstance(body, dict) else {"message": body})
         return response
 
-    async def activate(self, code: str, session_secret: str, agent: dict[str, str]) -> v1.ActivateResponse:
-        body = v1.ActivateRequest(code=code, session_secret=session_secret, agent=agent)
+    async def activate(
+        self, code: str, session_secret: str, agent: dict[str, str], candidate_public_key: str
+    ) -> v1.ActivateResponse:
+        body = v1.ActivateRequest(
+            code=code, session_secret=session_secret, agent=agent, candidate_public_key=candidate_public_key
+        )
         r = await self._send("POST", "/activate", json=body.model_dump(mode="json"))
         return v1.ActivateResponse.model_validate(r.json())
 
     async def heartbeat(self, hb: v1.Heartbeat) -> v1.HeartbeatAck:
         r = await self._send("POST", "/heartbeat", json=hb.model_dump(mode="json"))
         return v1.HeartbeatAck.model_validate(r.json())
+
+    async def keys(self) -> v1.KeySet:
+        r = await self._send("GET", "/keys")
+        return v1.KeySet.model_validate(r.json())
 
     async def events(self, batch: v1.EventBatch) -> v1.EventBatchAck:
         r = await self._send("POST", "/events", json=batch.model_dump(mode="json"))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric import x25519
 
 from invigil.agent.client import AgentClient, ProtocolError, TransientError
 from invigil.agent.sealer import Sealer
@@ -24,7 +25,9 @@ from invigil.agent.sources import Source
 from invigil.agent.spool import Spool
 from invigil.agent.uploader import Connectivity, SessionEnded, Uploader
 from invigil.kit import envelope
+from invigil.kit.candidate_secret import secret_from_private
 from invigil.kit.clock import iso, utcnow
+from invigil.kit.keywrap import private_raw
 from invigil.protocol import v1
 from invigil.protocol.policy import Policy, parse_policy
 
@@ -44,6 +47,7 @@ class AgentStatus:
     candidate: str = ""
     captured: int = 0
     receipt: dict[str, Any] | None = None
+    receipt_secret: str = ""  # the candidate's private key, for them alone (kit/candidate_secret.py)
     error: str = ""
     offline_periods: list[tuple[datetime, datetime]] = field(default_factory=list)
 
@@ -118,10 +122,13 @@ class AgentRuntime:
         secret = self.spool.get("session_secret")
         if secret is None:  # persisted before asking, so a lost answer can be retried safely
             secret = secrets.token_urlsafe(32)
-            self.spool.set(session_secret=secret)
+            # The candidate's own key pair. Its private half stays on this machine and on the receipt.
+            candidate = x25519.X25519PrivateKey.generate()
+            self.spool.set(session_secret=secret, candidate_key=envelope.b64e(private_raw(candidate)))
+        public = envelope.b64e(envelope.raw_public(self._candidate_key().public_key()))
         while True:
             try:
-                response = await self.client.activate(self.code, secret, self.agent_info)
+                response = await self.client.activate(self.code, secret, self.agent_info, public)
                 break
             except TransientError:
                 self.net.failed()
@@ -136,19 +143,24 @@ class AgentRuntime:
         )
         return response
 
+    def _candidate_key(self) -> x25519.X25519PrivateKey:
+        return x25519.X25519PrivateKey.from_private_bytes(envelope.b64d(self.spool.get("candidate_key")))
+
     # -- the session ----------------------------------------------------------------------------
     async def _run(self) -> None:
         act = await self._activate()
         self.status.candidate = act.candidate
+        self.status.receipt_secret = secret_from_private(self._candidate_key())
         policy = parse_policy(act.policy)
-        exam_key = envelope.public_key_from_b64(act.exam_public_key)
-        sealer = Sealer(act.exam.id, act.session_id, [exam_key])
+        stored_keys = self.spool.get("keys")
+        keys = v1.KeySet.model_validate(stored_keys) if stored_keys else act.keys
+        sealer = Sealer(act.exam.id, act.session_id, keys, self._candidate_key().public_key())
         uploader = Uploader(
             self.client, self.spool, self.net, chunk_bytes=min(act.max_chunk_bytes, 1024 * 1024)
         )
         stop_capture, stop_upload = asyncio.Event(), asyncio.Event()
         tasks = [
-            self._supervised(self._heartbeats(act.heartbeat_interval_seconds), "heartbeats"),
+            self._supervised(self._heartbeats(act.heartbeat_interval_seconds, sealer), "heartbeats"),
             self._supervised(self._upload(uploader, stop_upload), "uploader"),
         ]
         captures = [
@@ -264,7 +276,7 @@ class AgentRuntime:
         )
         return sealed.item_id
 
-    async def _heartbeats(self, interval: int) -> None:
+    async def _heartbeats(self, interval: int, sealer: Sealer) -> None:
         while not self._session_over.is_set():
             hb = v1.Heartbeat(
                 seq=time.time_ns() // 1_000_000,
@@ -273,8 +285,10 @@ class AgentRuntime:
                 spool_pending=self.spool.counts()["pending"],
             )
             try:
-                await self.client.heartbeat(hb)
+                ack = await self.client.heartbeat(hb)
                 self.net.succeeded()
+                if ack.key_generation != sealer.generation:
+                    await self._new_keys(sealer)
             except TransientError:
                 self.net.failed()
             except ProtocolError as exc:
@@ -283,6 +297,13 @@ class AgentRuntime:
                     return
                 log.warning("heartbeat refused: %s", exc)
             await asyncio.sleep(interval)
+
+    async def _new_keys(self, sealer: Sealer) -> None:
+        """The exam's keys were rotated (someone's access was revoked): seal everything new to them."""
+        keys = await self.client.keys()
+        sealer.use(keys)
+        self.spool.set(keys=keys.model_dump(mode="json"))
+        log.info("exam keys rotated to generation %d", keys.generation)
 
     async def _upload(self, uploader: Uploader, stop: asyncio.Event) -> None:
         try:

@@ -1,4 +1,4 @@
-"""`invigil`: set up, serve, run jobs, demo, load test, export evidence, run an agent."""
+"""`invigil`: set up, serve, run jobs, demo, load test, key custody, export evidence, run an agent."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from invigil.cli import keys as keys_cli
 from invigil.config import Settings
 
 
@@ -151,28 +152,6 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     return 0 if report["lost"] == 0 and report["duplicates"] == 0 else 1
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from invigil.container import Container
-    from invigil.evidence.export import export_exam
-    from invigil.kit.errors import DomainError
-    from invigil.kit.keywrap import KeyFileError, WrongPassphrase, load_recovery_key
-
-    try:
-        key = load_recovery_key(Path(args.key), _passphrase(args, confirm=False))
-    except (KeyFileError, WrongPassphrase) as exc:
-        raise SystemExit(f"invigil evidence export: {exc}") from exc
-    c = Container.from_settings(Settings())
-    try:
-        with c.uow() as db:
-            result = export_exam(db, c.store, args.exam, key, Path(args.out))
-    except DomainError as exc:
-        raise SystemExit(f"invigil evidence export: {exc.message}") from exc
-    print(f"Opened {result.opened} items into {result.folder} (manifest.json lists them).")
-    for failure in result.failed:
-        print(f"  could not open {failure['item']} ({failure['candidate']}): {failure['error']}")
-    return 0 if not result.failed else 1
-
-
 def cmd_agent_run(args: argparse.Namespace) -> int:
     from invigil.agent.runtime import AgentRuntime, policy_sources
     from invigil.agent.sources.sample import SampleAnswerDocument, SampleProcesses, SampleScreen, SampleWebcam
@@ -260,14 +239,7 @@ def parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_loadtest)
 
-    s = sub.add_parser("evidence", help="sealed evidence")
-    esub = s.add_subparsers(dest="evidence_command", required=True)
-    e = esub.add_parser("export", help="open an exam's evidence with the recovery key into a folder")
-    e.add_argument("--exam", required=True)
-    e.add_argument("--key", required=True, help="the recovery key file")
-    e.add_argument("--out", required=True)
-    e.add_argument("--passphrase-file")
-    e.set_defaults(func=cmd_export)
+    keys_cli.register(sub)
 
     s = sub.add_parser("agent", help="the candidate agent (headless)")
     asub = s.add_subparsers(dest="agent_command", required=True)

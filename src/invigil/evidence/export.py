@@ -1,7 +1,8 @@
-"""``invigil evidence export``: open an exam's evidence with the recovery key into a folder.
+"""``invigil evidence export``: open an exam's evidence into a folder, on the key holder's side.
 
-Until per-person key custody exists (issue 3), the institution's offline recovery key is the only
-key that opens an exam key. Every opened item is written to the access log.
+The holder is a person (their key unwrapped with their passphrase) or the institution's offline
+recovery key. Items whose category has been shredded are listed as such; nothing can open them.
+Every opened item is written to the access log.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from sqlalchemy.orm import Session
 from invigil.audit import service as audit
 from invigil.evidence import repository
 from invigil.exams import repository as exams_repo
+from invigil.exams.keys import open_exam_keys
 from invigil.exams.models import Candidate
-from invigil.exams.service import exam_key_info
 from invigil.kit import envelope
 from invigil.kit.clock import iso, utcnow
 from invigil.kit.errors import NotFound
@@ -45,31 +46,21 @@ class ExportResult:
     folder: Path
 
 
-def open_exam_keys(
-    db: Session, exam_id: str, holder: x25519.X25519PrivateKey
-) -> dict[str, x25519.X25519PrivateKey]:
-    """Every exam private key sealed to ``holder`` (by key id)."""
-    holder_kid = envelope.key_id(holder.public_key())
-    grants = exams_repo.grants_for_holder(db, exam_id, holder_kid)
-    if not grants:
-        raise NotFound("This key holds no copy of this exam's key.")
-    keys = {}
-    for grant in grants:
-        raw = envelope.open_small(
-            envelope.b64d(grant.sealed_private_key), holder, exam_key_info(exam_id, grant.exam_kid)
-        )
-        keys[grant.exam_kid] = x25519.X25519PrivateKey.from_private_bytes(raw)
-    return keys
-
-
 def export_exam(
-    db: Session, store: BlobStore, exam_id: str, recovery: x25519.X25519PrivateKey, out: Path
+    db: Session,
+    store: BlobStore,
+    exam_id: str,
+    holder: x25519.X25519PrivateKey,
+    out: Path,
+    *,
+    actor_kind: str = "recovery-key",
+    actor_id: str | None = None,
 ) -> ExportResult:
     exam = exams_repo.get(db, exam_id)
     if exam is None:
         raise NotFound(f"No exam with id {exam_id}.")
-    keys = open_exam_keys(db, exam_id, recovery)
-    actor = envelope.key_id(recovery.public_key())
+    keys = open_exam_keys(db, exam_id, holder)
+    actor = actor_id or envelope.key_id(holder.public_key())
     out.mkdir(parents=True, exist_ok=True)
     manifest, failed, opened = [], [], 0
     pseudonyms: dict[str, str] = {}
@@ -107,7 +98,7 @@ def export_exam(
         )
         audit.record(
             db,
-            actor_kind="recovery-key",
+            actor_kind=actor_kind,
             actor_id=actor,
             action="evidence.export",
             at=utcnow(),

@@ -21,7 +21,7 @@ class EvidenceItem(Base):
     exam_id: Mapped[str] = mapped_column(ForeignKey("exams.id"), index=True)
     client_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="partial")  # partial | stored
+    status: Mapped[str] = mapped_column(String(16), default="partial")  # partial | stored | shredded
     size: Mapped[int] = mapped_column(BigInteger)
     received: Mapped[int] = mapped_column(BigInteger, default=0)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -30,3 +30,4 @@ class EvidenceItem(Base):
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

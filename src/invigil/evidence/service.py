@@ -2,7 +2,8 @@
 
 Uploads are idempotent and resumable: ``PUT`` an item whole, or in ``Content-Range`` chunks that
 must continue at the byte the server reports. On the last byte the server checks the SHA-256, the
-envelope structure, its context (exam, session, item, kind) and that it is sealed to the exam's key,
+envelope structure, its context (exam, session, item, kind),
+and that it is sealed to the exam's key for its category and to the candidate's own key,
 then stores it. The server never sees plaintext and refuses anything that is not an envelope.
 """
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from invigil.audit import service as audit
 from invigil.evidence import repository
 from invigil.evidence.models import EvidenceItem
+from invigil.exams import facts, keys
 from invigil.exams.facts import ExamFacts
 from invigil.exams.facts import facts as exam_facts
 from invigil.kit import envelope
@@ -150,6 +152,17 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
     return v1.UploadStatus(item_id=up.item_id, status="stored", received=item.size, size=item.size)
 
 
+def _sealing_key(
+    db: Session, known: ExamFacts, session: ExamSession, item: EvidenceItem, header: envelope.Header
+) -> str | None:
+    """The exam key (for the item's category) the envelope is sealed to, if it is an acceptable one."""
+    kid = keys.sealing_key(known, session, item.kind, item.captured_at, header.recipients)
+    if kid is None:  # perhaps keys were rotated on another node a moment ago
+        known = facts.facts(db, session.exam_id, fresh=True)
+        kid = keys.sealing_key(known, session, item.kind, item.captured_at, header.recipients)
+    return kid
+
+
 def _discard_parts(store: BlobStore, session_id: str, item: EvidenceItem) -> None:
     for key in list(store.keys(f"partial/{session_id}/{item.id}/")):
         store.delete(key)
@@ -172,13 +185,16 @@ def _finish(
         )
     else:
         ctx = envelope.Context(known.exam_id, session.id, item.client_id, item.kind)
-        kids = known.key_ids
         try:
             header = envelope.read_header(io.BytesIO(data[: envelope.PREFIX_MAX]))
-            kid = next((k for k in kids if k in header.recipients), None)
+            kid = _sealing_key(db, known, session, item, header)
             envelope.check_envelope(header.raw, len(data), ctx, kid or "")
+            if session.candidate_kid not in header.recipients:
+                raise envelope.NotARecipient("envelope is not sealed to the candidate's own key")
         except envelope.EnvelopeError as exc:
             problem = Invalid(f"Refused: {exc}.")
+        except Invalid as exc:
+            problem = exc
     if problem is not None:
         _discard_parts(store, session.id, item)
         raise Rejected(problem)

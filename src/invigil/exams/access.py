@@ -28,7 +28,7 @@ class Purpose(enum.StrEnum):
     EVIDENCE = "evidence"  # read sealed evidence and events
 
 
-def _in_window(exam: Exam, now: datetime) -> bool:
+def in_window(exam: Exam, now: datetime) -> bool:
     tail = timedelta(seconds=parse_policy(exam.policy).tail_period_seconds)
     return exam.starts_at - WINDOW_MARGIN <= now <= exam.ends_at + tail + WINDOW_MARGIN
 
@@ -45,7 +45,7 @@ def allowed(db: Session, staff: Staff, exam: Exam, purpose: Purpose, now: dateti
     if purpose is Purpose.MANAGE:
         return False
     if role is Role.INVIGILATOR:
-        return Role.INVIGILATOR.value in assigned and _in_window(exam, now)
+        return Role.INVIGILATOR.value in assigned and in_window(exam, now)
     return Role.REVIEWER.value in assigned
 
 

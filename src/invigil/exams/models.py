@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from invigil.kit.clock import utcnow
@@ -28,15 +28,23 @@ class Exam(Base):
 
 
 class ExamKey(Base):
-    """An exam's public key. Its private half exists only sealed, in KeyGrant rows."""
+    """One public key of an exam: one per retention category and generation (exams/keys.py).
+
+    Its private half exists only sealed, in KeyGrant rows. Rotation retires a generation; shredding
+    deletes every sealed copy of a category's keys when its retention ends, so the ciphertext sealed
+    to them can never be opened again, wherever copies of it went.
+    """
 
     __tablename__ = "exam_keys"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     exam_id: Mapped[str] = mapped_column(ForeignKey("exams.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    generation: Mapped[int] = mapped_column(Integer)
     public_key: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class KeyGrant(Base):

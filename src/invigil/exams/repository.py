@@ -14,19 +14,16 @@ def get(db: Session, exam_id: str) -> Exam | None:
     return db.get(Exam, exam_id)
 
 
-def current_key(db: Session, exam_id: str) -> ExamKey | None:
-    return db.scalar(
+def live_keys(db: Session, exam_id: str) -> Sequence[ExamKey]:
+    """Every key of the exam that has not been shredded, current and retired."""
+    return db.scalars(
         select(ExamKey)
-        .where(ExamKey.exam_id == exam_id, ExamKey.retired_at.is_(None))
-        .order_by(ExamKey.created_at.desc())
-    )
+        .where(ExamKey.exam_id == exam_id, ExamKey.shredded_at.is_(None))
+        .order_by(ExamKey.generation, ExamKey.category)
+    ).all()
 
 
-def key_ids(db: Session, exam_id: str) -> Sequence[str]:
-    return db.scalars(select(ExamKey.kid).where(ExamKey.exam_id == exam_id)).all()
-
-
-def grants_for_holder(db: Session, exam_id: str, holder_kid: str) -> Sequence[KeyGrant]:
+def grants_of(db: Session, exam_id: str, holder_kid: str) -> Sequence[KeyGrant]:
     return db.scalars(
         select(KeyGrant)
         .join(ExamKey, ExamKey.kid == KeyGrant.exam_kid)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from invigil.kit.errors import Invalid
+from invigil.protocol.policy import CATEGORY_OF_KIND, KEY_CATEGORIES
+
+__all__ = ["CATEGORY_OF_KIND", "KEY_CATEGORIES", "Retention", "parse_retention"]
 
 _DAY = Field(ge=1, le=3650)
 
@@ -25,22 +29,6 @@ class Retention(BaseModel):
     identity: int = Field(default=180, ge=1, le=3650)
 
 
-# Which retention category each evidence kind falls under.
-CATEGORY_OF_KIND = {
-    "screenshot": "screen",
-    "webcam_frame": "webcam",
-    "webcam_clip": "webcam",
-    "room_scan": "webcam",
-    "id_photo": "identity",
-    "audio_clip": "audio",
-    "process_snapshot": "process_and_browser_logs",
-    "browser_history": "process_and_browser_logs",
-    "reference_photo": "biometric",
-    "handin_file": "handins",
-    "handin_backup": "handins",
-}
-
-
 def parse_retention(data: dict[str, Any] | None) -> Retention:
     try:
         return Retention.model_validate(data or {})
@@ -51,3 +39,8 @@ def parse_retention(data: dict[str, Any] | None) -> Retention:
             for e in exc.errors()
         ]
         raise Invalid(f"The retention periods are not valid: {'; '.join(parts)}.") from exc
+
+
+def expires_at(ends_at: datetime, retention: dict[str, Any], category: str) -> datetime:
+    """When a category's data of an exam must be gone: the exam's end plus the category's period."""
+    return ends_at + timedelta(days=int(parse_retention(retention).model_dump()[category]))

@@ -8,27 +8,20 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cryptography.hazmat.primitives.asymmetric import x25519
 from sqlalchemy.orm import Session
 
 from invigil.accounts.models import Role, Staff
-from invigil.exams import facts, repository
-from invigil.exams.models import Candidate, CandidateIdentity, Exam, ExamAssignment, ExamKey, KeyGrant
+from invigil.exams import keys, repository
+from invigil.exams.models import Candidate, CandidateIdentity, Exam, ExamAssignment
 from invigil.exams.retention import parse_retention
 from invigil.institutions.models import Institution
-from invigil.kit import envelope, tokens
+from invigil.kit import tokens
 from invigil.kit.clock import utcnow
 from invigil.kit.errors import Conflict, Invalid, NotFound
-from invigil.kit.keywrap import private_raw
 from invigil.protocol.policy import parse_policy
 from invigil.sessions.models import ExamSession
 
 MAX_EXAM_HOURS = 24
-
-
-def exam_key_info(exam_id: str, kid: str) -> bytes:
-    """HPKE ``info`` binding a sealed exam private key to its exam and key id."""
-    return b"invigil/v1/exam-key\x00" + exam_id.encode() + b"\x00" + kid.encode()
 
 
 def create_exam(
@@ -73,34 +66,8 @@ def create_exam(
     )
     db.add(exam)
     db.flush()
-    new_exam_key(db, exam, institution)
+    keys.new_generation(db, exam, institution, utcnow())
     return exam
-
-
-def new_exam_key(db: Session, exam: Exam, institution: Institution) -> ExamKey:
-    """Generate the exam's key pair, seal the private half to the recovery key, forget it.
-
-    The private key exists unsealed only in this function's memory (docs/adr/0002).
-    """
-    private_key = x25519.X25519PrivateKey.generate()
-    public_key = private_key.public_key()
-    kid = envelope.key_id(public_key)
-    key = ExamKey(kid=kid, exam_id=exam.id, public_key=envelope.b64e(envelope.raw_public(public_key)))
-    db.add(key)
-    recovery = envelope.public_key_from_b64(institution.recovery_public_key)
-    sealed = envelope.seal_small(private_raw(private_key), recovery, exam_key_info(exam.id, kid))
-    db.add(
-        KeyGrant(
-            exam_kid=kid,
-            holder_kind="recovery",
-            holder_kid=institution.recovery_kid,
-            sealed_private_key=envelope.b64e(sealed),
-        )
-    )
-    del private_key
-    db.flush()
-    facts.forget(exam.id)
-    return key
 
 
 @dataclass(frozen=True)
@@ -167,6 +134,8 @@ def reissue_code(db: Session, session: ExamSession) -> str:
 
 
 def assign(db: Session, exam: Exam, staff: Staff, role: Role) -> ExamAssignment:
+    """Give a person access to an exam. Before any candidate has activated, this also re-keys the exam
+    so the person holds its keys at once; afterwards a key holder must grant them (exams/keys.py)."""
     if role not in (Role.INVIGILATOR, Role.REVIEWER):
         raise Invalid("Only invigilators and reviewers are assigned to exams.")
     if staff.role != role.value:
@@ -176,4 +145,7 @@ def assign(db: Session, exam: Exam, staff: Staff, role: Role) -> ExamAssignment:
     assignment = ExamAssignment(exam_id=exam.id, staff_id=staff.id, role=role.value)
     db.add(assignment)
     db.flush()
+    institution = db.get(Institution, exam.institution_id)
+    assert institution is not None
+    keys.rekey_if_unused(db, exam, institution, utcnow())
     return assignment

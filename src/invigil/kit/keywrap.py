@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from invigil.kit.envelope import b64d, b64e, key_id, raw_public
 
 RECOVERY_FILE_TYPE = "invigil-recovery-key"
 MIN_PASSPHRASE = 12
+WRAP_FIELDS = ("kdf", "iterations", "salt", "nonce", "ciphertext")
 
 
 class WrongPassphrase(Exception):
@@ -35,8 +37,9 @@ class KeyFileError(Exception):
 
 
 def _derive(passphrase: str, salt: bytes, iterations: int) -> bytes:
+    # NFC, so that the same passphrase typed on another keyboard or in a browser derives the same key.
     kdf = PBKDF2HMAC(algorithm=hashes.SHA512(), length=32, salt=salt, iterations=iterations)
-    return kdf.derive(passphrase.encode())
+    return kdf.derive(unicodedata.normalize("NFC", passphrase).encode())
 
 
 def wrap_secret(secret: bytes, passphrase: str, *, iterations: int, aad: bytes) -> dict[str, Any]:
@@ -109,3 +112,56 @@ def load_recovery_key(path: Path, passphrase: str) -> x25519.X25519PrivateKey:
     if key_id(private_key.public_key()) != document["kid"]:
         raise KeyFileError("recovery key file is inconsistent (key id does not match)")
     return private_key
+
+
+# -- staff keys ----------------------------------------------------------------------------------
+def staff_key_aad(staff_id: str, kid: str) -> bytes:
+    """Binds a wrapped key to its owner: a wrapped key copied onto another person's record fails."""
+    return b"invigil/v1/staff-key\x00" + staff_id.encode() + b"\x00" + kid.encode()
+
+
+def new_staff_key(
+    passphrase: str, staff_id: str, *, iterations: int
+) -> tuple[x25519.X25519PrivateKey, dict[str, Any]]:
+    """A fresh key pair for a person, made on their side (CLI here; the browser does the same)."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise ValueError(f"a key passphrase must have at least {MIN_PASSPHRASE} characters")
+    private_key = x25519.X25519PrivateKey.generate()
+    return private_key, rewrap_staff_key(private_key, passphrase, staff_id, iterations=iterations)
+
+
+def rewrap_staff_key(
+    private_key: x25519.X25519PrivateKey, passphrase: str, staff_id: str, *, iterations: int
+) -> dict[str, Any]:
+    kid = key_id(private_key.public_key())
+    return wrap_secret(
+        private_raw(private_key), passphrase, iterations=iterations, aad=staff_key_aad(staff_id, kid)
+    )
+
+
+def unwrap_staff_key(
+    wrapped: dict[str, Any], passphrase: str, staff_id: str, kid: str
+) -> x25519.X25519PrivateKey:
+    raw = unwrap_secret(wrapped, passphrase, aad=staff_key_aad(staff_id, kid))
+    private_key = x25519.X25519PrivateKey.from_private_bytes(raw)
+    if key_id(private_key.public_key()) != kid:
+        raise KeyFileError("the wrapped key does not belong to this public key")
+    return private_key
+
+
+def check_wrapped(wrapped: Any, min_iterations: int) -> dict[str, Any]:
+    """What the server can check of a wrapped key without being able to open it."""
+    if not isinstance(wrapped, dict) or set(wrapped) != set(WRAP_FIELDS):
+        raise KeyFileError(f"a wrapped key has exactly the fields {', '.join(WRAP_FIELDS)}")
+    if wrapped["kdf"] != "PBKDF2-HMAC-SHA512":
+        raise KeyFileError("a wrapped key must use PBKDF2-HMAC-SHA512")
+    iterations = wrapped["iterations"]
+    if not isinstance(iterations, int) or not min_iterations <= iterations <= 10_000_000:
+        raise KeyFileError(f"a wrapped key needs at least {min_iterations:,} PBKDF2 iterations")
+    try:
+        salt, nonce, ciphertext = (b64d(str(wrapped[k])) for k in ("salt", "nonce", "ciphertext"))
+    except ValueError as exc:
+        raise KeyFileError("a wrapped key's salt, nonce and ciphertext must be base64") from exc
+    if len(salt) < 16 or len(nonce) != 12 or len(ciphertext) != 32 + 16:
+        raise KeyFileError("a wrapped key has a 16-byte salt, a 12-byte nonce and 48 bytes of ciphertext")
+    return dict(wrapped)

@@ -160,6 +160,24 @@ COLLECTED_BY: dict[str, Any] = {
 }
 EVIDENCE_KINDS = tuple(COLLECTED_BY)
 
+# Evidence kind -> its retention category. Each category has its own exam keys (exams/keys.py), so
+# that one category can be crypto-shredded when its retention ends while the others stay readable.
+CATEGORY_OF_KIND: dict[str, str] = {
+    "screenshot": "screen",
+    "webcam_frame": "webcam",
+    "webcam_clip": "webcam",
+    "room_scan": "webcam",
+    "id_photo": "identity",
+    "audio_clip": "audio",
+    "process_snapshot": "process_and_browser_logs",
+    "browser_history": "process_and_browser_logs",
+    "reference_photo": "biometric",
+    "handin_file": "handins",
+    "handin_backup": "handins",
+}
+KEY_CATEGORIES = tuple(sorted(set(CATEGORY_OF_KIND.values())))
+assert set(CATEGORY_OF_KIND) == set(EVIDENCE_KINDS)
+
 # What each capture source collects and what it costs the candidate in privacy (for the policy
 # editor and the privacy notice). Cost: 1 = low, 3 = high.
 CATALOGUE: dict[str, dict[str, Any]] = {

@@ -31,6 +31,12 @@ class ActivateRequest(_Msg):
         "session's bearer token. Retrying with the same code and secret is idempotent.",
     )
     agent: dict[str, str] = Field(default_factory=dict, description="Agent version and platform.")
+    candidate_public_key: str = Field(
+        min_length=44,
+        max_length=44,
+        description="Base64 X25519 public key the agent made for the candidate. Every item is sealed to "
+        "it as well, so the candidate can open their own data with the secret on their receipt.",
+    )
 
     @field_validator("agent")
     @classmethod
@@ -48,12 +54,23 @@ class ExamInfo(_Msg):
     timezone: str
 
 
+class ExamPublicKey(_Msg):
+    kid: str
+    public_key: str = Field(description="Base64 X25519 public key.")
+
+
+class KeySet(_Msg):
+    generation: int = Field(description="Changes when the exam's keys are rotated (access revoked).")
+    keys: dict[str, ExamPublicKey] = Field(
+        description="Retention category -> the key to seal that category's evidence to."
+    )
+
+
 class ActivateResponse(_Msg):
     session_id: str
     candidate: str = Field(description="The candidate's pseudonym; names never travel here.")
     exam: ExamInfo
-    exam_public_key: str = Field(description="Base64 X25519 public key to seal evidence to.")
-    exam_key_id: str
+    keys: KeySet
     policy: dict[str, Any]
     heartbeat_interval_seconds: int
     max_chunk_bytes: int
@@ -69,7 +86,7 @@ class Heartbeat(_Msg):
 class HeartbeatAck(_Msg):
     state: str
     server_time: datetime
-    exam_key_id: str
+    key_generation: int = Field(description="When it differs from the agent's, GET keys before sealing more.")
 
 
 class AgentEvent(_Msg):

@@ -1,4 +1,4 @@
-"""Agent protocol v1: activate, heartbeat, events, hand-in, close (docs/protocol.md)."""
+"""Agent protocol v1: activate, heartbeat, keys, events, hand-in, close (docs/protocol.md)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,14 @@ def heartbeat(body: v1.Heartbeat, request: Request, c: Container = Depends(conta
     with c.uow() as db:
         session = service.authenticate(db, bearer(request))
         return service.heartbeat(db, session, body, utcnow())
+
+
+@router.get("/keys", response_model=v1.KeySet)
+def keys(request: Request, c: Container = Depends(container)) -> v1.KeySet:
+    """The exam's current keys; the agent asks when a heartbeat answer shows a new generation."""
+    with c.uow() as db:
+        session = service.authenticate(db, bearer(request))
+        return service.keys(db, session, utcnow())
 
 
 @router.post("/events", response_model=v1.EventBatchAck)

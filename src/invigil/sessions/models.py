@@ -34,6 +34,12 @@ class ExamSession(Base):
     items: Mapped[int] = mapped_column(Integer, default=0)
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     agent_info: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The candidate's own key (the private half is theirs alone: it is the secret on the receipt).
+    candidate_public_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    candidate_kid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The exam key generation this agent was last given, and when (evidence/service.py, keys.py).
+    key_generation: Mapped[int] = mapped_column(Integer, default=0)
+    key_generation_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class OfflinePeriod(Base):

@@ -17,7 +17,7 @@ from invigil.exams import repository as exams_repo
 from invigil.exams.facts import facts as exam_facts
 from invigil.exams.models import Candidate, Exam
 from invigil.institutions.models import Institution
-from invigil.kit import signing, tokens
+from invigil.kit import envelope, signing, tokens
 from invigil.kit.clock import iso
 from invigil.kit.errors import Conflict, Forbidden, Gone, Invalid, Unauthorized
 from invigil.protocol import v1
@@ -62,7 +62,7 @@ def activate(db: Session, req: v1.ActivateRequest, now: datetime, limits: Limits
         if session.token_hash is not None and tokens.same(session.token_hash, secret_hash):
             if State(session.state) not in LIVE:
                 raise Gone("This exam session has ended.")
-            return _activation_response(db, session, exam, limits)  # a retry: same answer
+            return _activation_response(db, session, exam, limits, now)  # a retry: same answer
         raise Conflict(
             f"This activation code was already used on {_describe(session.code_used_at, exam)}. "
             "Each code works once; if you did not use it, tell the invigilator now."
@@ -79,18 +79,24 @@ def activate(db: Session, req: v1.ActivateRequest, now: datetime, limits: Limits
             f"This exam opens for activation 30 minutes before it starts, on "
             f"{_describe(exam.starts_at - ACTIVATION_OPENS_BEFORE, exam)}."
         )
+    try:
+        candidate_key = envelope.public_key_from_b64(req.candidate_public_key)
+    except ValueError as exc:
+        raise Invalid("candidate_public_key is not a base64 X25519 public key.") from exc
     session.code_used_at = now
     session.activated_at = now
     session.token_hash = secret_hash
     session.agent_info = dict(req.agent)
+    session.candidate_public_key = req.candidate_public_key
+    session.candidate_kid = envelope.key_id(candidate_key)
     move(session, State.ACTIVATED)
-    return _activation_response(db, session, exam, limits)
+    return _activation_response(db, session, exam, limits, now)
 
 
 def _activation_response(
-    db: Session, session: ExamSession, exam: Exam, limits: Limits
+    db: Session, session: ExamSession, exam: Exam, limits: Limits, now: datetime
 ) -> v1.ActivateResponse:
-    key = exam_facts(db, exam.id)
+    key_set = keys(db, session, now)
     candidate = db.get(Candidate, session.candidate_id)
     assert candidate is not None
     return v1.ActivateResponse(
@@ -103,8 +109,7 @@ def _activation_response(
             ends_at=exam.ends_at,
             timezone=exam.timezone,
         ),
-        exam_public_key=key.current_public_key,
-        exam_key_id=key.current_kid,
+        keys=key_set,
         policy=exam.policy,
         heartbeat_interval_seconds=limits.heartbeat_interval_seconds,
         max_chunk_bytes=limits.max_chunk_bytes,
@@ -143,8 +148,17 @@ def heartbeat(db: Session, session: ExamSession, hb: v1.Heartbeat, now: datetime
         elif state is State.HANDED_IN and hb.phase == "tail":
             move(session, State.TAIL)
     return v1.HeartbeatAck(
-        state=session.state, server_time=now, exam_key_id=exam_facts(db, session.exam_id).current_kid
+        state=session.state, server_time=now, key_generation=exam_facts(db, session.exam_id).generation
     )
+
+
+def keys(db: Session, session: ExamSession, now: datetime) -> v1.KeySet:
+    """The exam's current public keys, and a note of which generation this agent now has."""
+    key_set = exam_facts(db, session.exam_id).key_set()
+    if key_set.generation != session.key_generation:
+        session.key_generation = key_set.generation
+        session.key_generation_at = now
+    return key_set
 
 
 def _insert_ignore(db: Session):  # type: ignore[no-untyped-def]

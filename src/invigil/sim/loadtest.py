@@ -239,18 +239,22 @@ class SimAgent:
 
     async def _work(self, client: AgentClient) -> None:
         secret = secrets.token_urlsafe(32)
-        activation = await self.run.call("activate", lambda: client.activate(self.code, secret, AGENT_INFO))
+        mine = x25519.X25519PrivateKey.generate().public_key()
+        public = envelope.b64e(envelope.raw_public(mine))
+        activation = await self.run.call(
+            "activate", lambda: client.activate(self.code, secret, AGENT_INFO, public)
+        )
         if activation is None:
             return
         client.token, self.session_id = secret, activation.session_id
-        key = envelope.public_key_from_b64(activation.exam_public_key)
+        keys = [envelope.public_key_from_b64(activation.keys.keys["screen"].public_key), mine]
         opts, rng = self.run.opts, self.run.rng
         await asyncio.gather(
             self._every(lambda: opts.heartbeat_seconds, lambda: self._heartbeat(client)),
             self._every(lambda: opts.events_seconds, lambda: self._events(client)),
             self._every(
                 lambda: rng.uniform(*opts.screenshot_seconds),
-                lambda: self._screenshot(client, activation.exam.id, key),
+                lambda: self._screenshot(client, activation.exam.id, keys),
             ),
         )
 
@@ -284,11 +288,13 @@ class SimAgent:
         )
         await self.run.call("events", lambda: client.events(batch))
 
-    async def _screenshot(self, client: AgentClient, exam_id: str, key: x25519.X25519PublicKey) -> None:
+    async def _screenshot(
+        self, client: AgentClient, exam_id: str, keys: list[x25519.X25519PublicKey]
+    ) -> None:
         assert self.session_id is not None
         item_id = self._next_id("shot")
         ctx = envelope.Context(exam_id, self.session_id, item_id, "screenshot")
-        sealed = envelope.seal_bytes(self.run.payload, ctx, [key])
+        sealed = envelope.seal_bytes(self.run.payload, ctx, keys)
         sha, captured = hashlib.sha256(sealed).hexdigest(), utcnow()
         self.attempted += 1
         status = await self.run.call(

@@ -1,0 +1,123 @@
+"""Crypto-shredding: when a data category's retention ends, its keys go first, then its ciphertext.
+
+Deleting every sealed copy of a category's exam keys (all generations) makes its ciphertext
+unreadable everywhere at once, including in backups and copies the institution no longer controls;
+deleting the blobs afterwards is housekeeping. The two steps are separate transactions, so a crash
+between them leaves nothing readable, and the next run finishes the deletion.
+
+What is deliberately not covered: an offline recovery key file made *before* the shredding still
+opens copies of the key grants in database backups made before it. That is why the recovery key is
+rotated (``invigil keys rotate-recovery``) and old recovery files destroyed (docs/threat-model.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from invigil.audit import service as audit
+from invigil.container import Container
+from invigil.evidence.models import EvidenceItem
+from invigil.exams import facts, keys
+from invigil.exams.models import Exam, ExamKey
+from invigil.exams.retention import expires_at
+from invigil.protocol.policy import CATEGORY_OF_KIND
+from invigil.storage import BlobStore
+
+
+@dataclass(frozen=True)
+class Shredded:
+    exam_id: str
+    category: str
+    keys: int
+    copies: int
+    items: int
+
+
+def due(db: Session, now: datetime) -> list[tuple[str, str]]:
+    """(exam, category) pairs whose retention has ended and that still have keys or ciphertext."""
+    out = set()
+    for exam, category in db.execute(
+        select(Exam, ExamKey.category).join(ExamKey, ExamKey.exam_id == Exam.id).distinct()
+    ).all():
+        if category in _kinds_by_category() and expires_at(exam.ends_at, exam.retention, category) <= now:
+            out.add((exam.id, category))
+    return sorted((e, c) for e, c in out if _live_keys(db, e, c) or _items(db, e, c))
+
+
+def _kinds_by_category() -> dict[str, list[str]]:
+    by: dict[str, list[str]] = {}
+    for kind, category in CATEGORY_OF_KIND.items():
+        by.setdefault(category, []).append(kind)
+    return by
+
+
+def _live_keys(db: Session, exam_id: str, category: str) -> list[ExamKey]:
+    return list(
+        db.scalars(
+            select(ExamKey).where(
+                ExamKey.exam_id == exam_id, ExamKey.category == category, ExamKey.shredded_at.is_(None)
+            )
+        )
+    )
+
+
+def _items(db: Session, exam_id: str, category: str) -> list[EvidenceItem]:
+    return list(
+        db.scalars(
+            select(EvidenceItem).where(
+                EvidenceItem.exam_id == exam_id,
+                EvidenceItem.kind.in_(_kinds_by_category()[category]),
+                EvidenceItem.status != "shredded",
+            )
+        )
+    )
+
+
+def shred(c: Container, exam_id: str, category: str, now: datetime) -> Shredded:
+    with c.uow() as db:  # 1. the keys: from here on nothing anywhere opens this category
+        doomed = _live_keys(db, exam_id, category)
+        copies = keys.shred_keys(db, doomed, now)
+        audit.record(
+            db,
+            actor_kind="system",
+            actor_id="retention",
+            action="retention.shred_keys",
+            at=now,
+            exam_id=exam_id,
+            category=category,
+            keys=[k.kid for k in doomed],
+            copies=copies,
+        )
+    facts.forget(exam_id)
+    with c.uow() as db:  # 2. the ciphertext
+        items = _items(db, exam_id, category)
+        for item in items:
+            _delete_blobs(c.store, item)
+            item.status, item.shredded_at = "shredded", now
+        audit.record(
+            db,
+            actor_kind="system",
+            actor_id="retention",
+            action="retention.delete_ciphertext",
+            at=now,
+            exam_id=exam_id,
+            category=category,
+            items=len(items),
+        )
+    return Shredded(exam_id, category, len(doomed), copies, len(items))
+
+
+def _delete_blobs(store: BlobStore, item: EvidenceItem) -> None:
+    store.delete(item.blob_key)
+    for key in list(store.keys(f"partial/{item.session_id}/{item.id}/")):
+        store.delete(key)
+
+
+def run(c: Container, now: datetime) -> list[Shredded]:
+    with c.uow() as db:
+        pairs = due(db, now)
+    return [shred(c, exam_id, category, now) for exam_id, category in pairs]
