@@ -152,3 +152,36 @@ def login(url: str, role: str) -> dict[str, str]:
     )
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+KEY_PASSPHRASE = "a personal key passphrase"
+
+
+def give_key(inst: Installation, role: str, staff_id: str | None = None) -> x25519.X25519PrivateKey:
+    """Make a staff member's key pair the way their CLI or browser would, and register it."""
+    from invigil.accounts import keys as staff_keys
+    from invigil.accounts.models import Staff
+    from invigil.kit import envelope
+    from invigil.kit.keywrap import new_staff_key
+
+    c = inst.container
+    with c.uow() as db:
+        staff = db.get(Staff, staff_id or inst.staff[role])
+        assert staff is not None
+        private_key, wrapped = new_staff_key(KEY_PASSPHRASE, staff.id, iterations=c.settings.kdf_iterations)
+        staff_keys.set_key(
+            db,
+            staff,
+            envelope.b64e(envelope.raw_public(private_key.public_key())),
+            wrapped,
+            min_iterations=c.settings.kdf_iterations,
+            now=utcnow(),
+        )
+    return private_key
+
+
+def add_staff(inst: Installation, role: Role, email: str) -> str:
+    with inst.container.uow() as db:
+        institution = db.get(Institution, inst.institution_id)
+        assert institution is not None
+        return accounts.create_staff(db, institution, email, email.split("@")[0], role, PASSWORD).id
