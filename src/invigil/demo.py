@@ -22,14 +22,18 @@ import httpx
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from sqlalchemy.orm import Session
 
+from invigil.accounts import keys as staff_keys
 from invigil.accounts import service as accounts
-from invigil.accounts.models import Role
+from invigil.accounts.models import Role, Staff
 from invigil.config import Settings
 from invigil.container import Container
 from invigil.exams import service as exams
 from invigil.institutions.models import Institution
+from invigil.kit import envelope
 from invigil.kit.clock import utcnow
+from invigil.kit.keywrap import new_staff_key
 from invigil.setup import initialize
 from invigil.sim.classroom import Seat, run_class, script
 
@@ -110,6 +114,13 @@ def demo_policy(minutes: float) -> dict[str, Any]:
         "tail_period_seconds": tail,
         "allowed_offline_seconds": 600,
     }
+
+
+def _give_key(db: Session, person: Staff, passphrase: str, iterations: int) -> None:
+    """A person's key pair, as their browser or CLI would make it (the demo plays both sides)."""
+    private_key, wrapped = new_staff_key(passphrase, person.id, iterations=iterations)
+    public = envelope.b64e(envelope.raw_public(private_key.public_key()))
+    staff_keys.set_key(db, person, public, wrapped, min_iterations=iterations, now=utcnow())
 
 
 def _start_server(settings_env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -218,7 +229,12 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
             people[role] = accounts.create_staff(
                 db, institution, f"{role.value}@demo.example", f"Demo {role.value}", role, password
             )
-            staff_rows.append((role.value, f"{role.value}@demo.example", password))
+            key_passphrase = ""
+            if role in (Role.INVIGILATOR, Role.REVIEWER):  # they will hold the exam's keys
+                key_passphrase = secrets.token_urlsafe(12)
+                db.flush()
+                _give_key(db, people[role], key_passphrase, settings.kdf_iterations)
+            staff_rows.append((role.value, f"{role.value}@demo.example", password, key_passphrase))
         exam = exams.create_exam(
             db,
             institution,
@@ -249,11 +265,16 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     console.print(f"Recovery passphrase (shown once): [bold]{passphrase}[/bold]", soft_wrap=True)
     console.print("  (in production the file goes on offline media; see `invigil init`)")
     creds = Table(title="Staff accounts (passwords shown once)", header_style="bold")
-    for col in ("role", "login (institution 'demo')", "password"):
+    for col in ("role", "login (institution 'demo')", "password", "key passphrase"):
         creds.add_column(col)
     for row in staff_rows:
         creds.add_row(*row)
     console.print(creds)
+    console.print(
+        "Open the evidence as the reviewer, on their side: "
+        f"invigil evidence export --exam {exam_id} --as reviewer@demo.example --out ./opened",
+        soft_wrap=True,
+    )
     console.print(
         f"Exam {exam_id}: {opts.candidates} candidates, {opts.minutes:g} minutes, "
         f"tail {demo_policy(opts.minutes)['tail_period_seconds']} s\n",

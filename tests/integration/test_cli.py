@@ -167,3 +167,106 @@ def test_init_creates_a_recovery_key_and_never_overwrites_it(tmp_path):
     )
     assert r.returncode != 0
     assert "at least 12 characters" in r.stderr
+
+
+def test_key_custody_commands_on_the_demo_installation(tmp_path):
+    """A reviewer opens the evidence with their own key; revoking the invigilator rotates the keys;
+    a rotated recovery key takes over from the old one."""
+    data = tmp_path / "demo"
+    r = invigil(
+        "demo",
+        "--candidates",
+        "3",
+        "--minutes",
+        "0.4",
+        "--exit",
+        "--port",
+        str(free_port()),
+        "--data-dir",
+        str(data),
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    env = {"INVIGIL_DATA_DIR": str(data)}
+    exam_id = re.search(r"Exam ([0-9a-f]{32})", r.stdout).group(1)
+    recovery_pass = re.search(r"Recovery passphrase \(shown once\): (\S+)", r.stdout).group(1)
+    key_pass = re.search(r"reviewer@demo\.example\s*\S\s*\S+\s*\S\s*(\S+)", r.stdout).group(1)
+    (tmp_path / "key-pass").write_text(key_pass)
+    (tmp_path / "recovery-pass").write_text(recovery_pass)
+    (tmp_path / "new-pass").write_text("a brand new recovery passphrase")
+
+    opened = tmp_path / "as-reviewer"
+    args = ["evidence", "export", "--exam", exam_id, "--out", str(opened), "--as", "reviewer@demo.example"]
+    r = invigil(*args, "--passphrase-file", str(tmp_path / "key-pass"), env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads((opened / "manifest.json").read_text())["items"]
+    r = invigil(
+        *args[:-2], "--as", "reviewer@demo.example", "--passphrase-file", str(tmp_path / "new-pass"), env=env
+    )
+    assert r.returncode != 0
+    assert "wrong passphrase" in r.stderr
+
+    r = invigil("keys", "revoke", "--exam", exam_id, "--staff", "invigilator@demo.example", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "generation" in r.stdout
+    r = invigil(
+        "keys",
+        "grant",
+        "--exam",
+        exam_id,
+        "--as",
+        "reviewer@demo.example",
+        "--passphrase-file",
+        str(tmp_path / "key-pass"),
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Nobody is waiting" in r.stdout
+
+    new_key = tmp_path / "recovery-2.json"
+    r = invigil(
+        "keys",
+        "rotate-recovery",
+        "--key",
+        str(data / "recovery-key.json"),
+        "--out",
+        str(new_key),
+        "--passphrase-file",
+        str(tmp_path / "recovery-pass"),
+        "--new-passphrase-file",
+        str(tmp_path / "new-pass"),
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Destroy every copy of the old recovery key" in r.stdout
+    old = invigil(
+        "evidence",
+        "export",
+        "--exam",
+        exam_id,
+        "--out",
+        str(tmp_path / "old"),
+        "--key",
+        str(data / "recovery-key.json"),
+        "--passphrase-file",
+        str(tmp_path / "recovery-pass"),
+        env=env,
+    )
+    assert old.returncode != 0
+    assert "holds no copy" in old.stderr
+    new = invigil(
+        "evidence",
+        "export",
+        "--exam",
+        exam_id,
+        "--out",
+        str(tmp_path / "new"),
+        "--key",
+        str(new_key),
+        "--passphrase-file",
+        str(tmp_path / "new-pass"),
+        env=env,
+    )
+    assert new.returncode == 0, new.stderr
+    r = invigil("retention", "run", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "0 category(ies) shredded" in r.stdout
