@@ -20,6 +20,7 @@ from invigil.http import BodyLimit, domain_error_handler, storage_error_handler,
 from invigil.jobs import Sweeper
 from invigil.kit import signing
 from invigil.kit.errors import DomainError
+from invigil.portal.endpoints import router as portal_router
 from invigil.sessions.endpoints import router as agent_router
 from invigil.web import pages
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         exams_router,
         custody_router,
         evidence_staff_router,
+        portal_router,
         pages.router,
     ):
         app.include_router(router)

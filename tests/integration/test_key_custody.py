@@ -389,3 +389,35 @@ def test_rotating_the_recovery_key_moves_every_copy(http, installation, tmp_path
     later = make_exam(installation, n=1)
     with installation.container.uow() as db:
         assert keys.open_exam_keys(db, later.exam_id, new_private)
+
+
+def test_the_portal_serves_only_ciphertext_the_receipt_secret_opens(http, installation):
+    from invigil.kit.candidate_secret import private_from_secret, secret_from_private
+
+    exam = make_exam(installation, n=2)
+    a, b = activate(http, exam.codes[0]), activate(http, exam.codes[1])
+    shot = a.upload("screenshot", PNG)
+    b_shot = b.upload("screenshot", PNG)
+    handin = a.upload("handin_file", b"my answers")
+    portal = "p" * 40
+    assert a.handin([handin], portal=portal).status_code == 200
+    listing = http.get(f"/api/v1/portal/{portal}").json()
+    assert listing["candidate_kid"] == envelope.key_id(a.candidate.public_key())
+    by_client = {i["client_id"]: i for i in listing["items"]}
+    assert set(by_client) == {shot, handin}
+
+    secret = secret_from_private(a.candidate)  # what the receipt shows
+    mine = private_from_secret(secret)
+    for client_id, expected in ((shot, PNG), (handin, b"my answers")):
+        info = by_client[client_id]
+        r = http.get(f"/api/v1/portal/{portal}/items/{info['id']}")
+        assert r.status_code == 200
+        ctx = envelope.Context(listing["exam"]["id"], listing["session_id"], client_id, info["kind"])
+        assert envelope.open_bytes(r.content, mine, expected=ctx) == expected
+        with pytest.raises(envelope.NotARecipient):
+            envelope.open_bytes(r.content, b.candidate)
+
+    other = _item(installation, b_shot)
+    assert http.get(f"/api/v1/portal/{portal}/items/{other.id}").status_code == 404  # not this session's
+    assert http.get(f"/api/v1/portal/{'q' * 40}").status_code == 404
+    assert http.get(f"/api/v1/portal/{'q' * 200}").status_code == 404

@@ -183,6 +183,7 @@ def cmd_agent_run(args: argparse.Namespace) -> int:
     )
     if status.receipt:
         print(f"receipt: {status.receipt['portal_url']}")
+        print(f"receipt secret (yours alone: it opens your own data; keep it): {status.receipt_secret}")
     return 0 if status.phase == "closed" else 1
 
 

@@ -1,0 +1,1 @@
+"""The student's side: what was collected about them, as ciphertext they open in their browser."""
