@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,9 @@ class KeyFileError(Exception):
 
 def _derive(passphrase: str, salt: bytes, iterations: int) -> bytes:
     kdf = PBKDF2HMAC(algorithm=hashes.SHA512(), length=32, salt=salt, iterations=iterations)
-    return kdf.derive(passphrase.encode())
+    # NFC, so that "é" typed as one code point or as e + combining accent is the same passphrase (the
+    # browser module normalizes the same way).
+    return kdf.derive(unicodedata.normalize("NFC", passphrase).encode())
 
 
 def wrap_secret(secret: bytes, passphrase: str, *, iterations: int, aad: bytes) -> dict[str, Any]:
