@@ -120,6 +120,7 @@ const NONE = new Uint8Array(0);
 
 async function kemSharedSecret(dhBytes, enc, pkR) { // ExtractAndExpand(dh, enc || pkR)
   const prk = await labeledExtract(KEM_SUITE, NONE, "eae_prk", dhBytes);
+  dhBytes.fill(0); // intermediate secrets are overwritten once used (best effort in JavaScript)
   return labeledExpand(KEM_SUITE, prk, "shared_secret", concat(enc, pkR), 32);
 }
 
@@ -130,12 +131,14 @@ async function keySchedule(sharedSecret, info, aeadId) {
   const context = concat(Uint8Array.of(0), await labeledExtract(suite, NONE, "psk_id_hash", NONE),
     await labeledExtract(suite, NONE, "info_hash", bytes(info)));
   const secret = await labeledExtract(suite, sharedSecret, "secret", NONE);
+  sharedSecret.fill(0);
   const nk = { [AEAD_AES_128_GCM]: 16, [AEAD_AES_256_GCM]: 32 }[aeadId];
   if (!nk) throw new InvigilCryptoError(`unsupported HPKE AEAD ${aeadId}`);
   const rawKey = await labeledExpand(suite, secret, "key", context, nk);
   const key = await subtle.importKey("raw", rawKey, "AES-GCM", false, ["encrypt", "decrypt"]);
   rawKey.fill(0);
   const baseNonce = await labeledExpand(suite, secret, "base_nonce", context, 12);
+  secret.fill(0);
   const nonce = (seq) => { const s = i2osp(seq, 12); return baseNonce.map((v, i) => v ^ s[i]); };
   return {
     seq: 0,
