@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The browser tests drive Debian's chromium through Playwright; Playwright never downloads a browser.
+CHROMIUM := /usr/bin/chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: demo test setup lint typecheck bench clean openapi
 
@@ -13,12 +16,26 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Debian's chromium, installed once when missing (sudo -n only when not root, so CI never waits on a
+# prompt). Where apt-get cannot help, say so: the browser tests then skip loudly, except in CI.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "!! $(CHROMIUM) is missing and there is no apt-get:" \
+	  "install Chromium yourself; browser tests will be skipped (and fail in CI)"; exit 0; }; \
+	sudo=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); log=$$(mktemp); \
+	echo "Installing Debian's chromium for the browser tests (log: $$log)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -qq --no-install-recommends chromium >$$log 2>&1 || \
+	{ $$sudo apt-get update -qq >>$$log 2>&1 && \
+	  $$sudo apt-get install -y -qq --no-install-recommends chromium >>$$log 2>&1; } || \
+	{ tail -n 20 $$log; echo "!! could not install chromium; browser tests will be skipped (and fail in CI)"; \
+	  [ -z "$$CI" ] || [ "$$CI" = false ] || exit 1; }
+
+setup: $(STAMP) $(CHROMIUM)
 
 demo: $(STAMP)
 	$(BIN)/invigil demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest -q -p no:cacheprovider

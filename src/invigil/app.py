@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
 
 from invigil import __version__
 from invigil.accounts.endpoints import router as staff_auth_router
@@ -23,6 +25,8 @@ from invigil.kit.errors import DomainError
 from invigil.portal.endpoints import router as portal_router
 from invigil.sessions.endpoints import router as agent_router
 from invigil.web import pages
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"  # the browser's crypto module and other assets
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -62,6 +66,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         pages.router,
     ):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:
