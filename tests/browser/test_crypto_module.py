@@ -15,11 +15,11 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import x25519
 
-from invigil.exams.service import exam_key_info
+from invigil.exams.keys import exam_key_info
 from invigil.kit import envelope
 from invigil.kit.candidate_secret import BadSecret, private_from_secret, secret_from_private
 from invigil.kit.envelope import Context, EnvelopeError, key_id, raw_public
-from invigil.kit.keywrap import new_recovery_key, private_raw, unwrap_secret, wrap_secret
+from invigil.kit.keywrap import new_recovery_key, private_raw, staff_key_aad, unwrap_secret, wrap_secret
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "hpke-x25519-sha256-aes256gcm.json").read_text())
 CTX = Context("exam-1", "session-1", "item-1", "webcam")
@@ -271,8 +271,7 @@ def test_someone_elses_key_is_not_a_recipient(page):
 # -- wrapped staff keys -----------------------------------------------------------------------------
 
 
-def staff_aad(staff_id: str, kid: str) -> bytes:
-    return b"invigil/v1/staff-key\x00" + staff_id.encode() + b"\x00" + kid.encode()
+staff_aad = staff_key_aad  # the one definition, in kit/keywrap.py
 
 
 UNWRAP = """
