@@ -1,0 +1,77 @@
+"""The student opens their own data on the receipt page, in real Chromium, with the receipt secret:
+the server serves only ciphertext and never sees the secret."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from invigil.agent.sources.sample import SampleScreen
+from invigil.kit.candidate_secret import secret_from_private
+from tests.factories import make_exam
+from tests.integration.agentkit import activate
+
+MARK = "PORTAL-MARKER-41c9"
+# The README's picture: INVIGIL_UPDATE_SCREENSHOTS=1 pytest tests/browser/test_portal_page.py
+SCREENSHOT = Path(__file__).parents[2] / "docs" / "img" / "student-portal.png"
+
+
+@pytest.fixture
+def handed_in(server, installation) -> dict[str, Any]:
+    exam = make_exam(installation, n=2)
+    with httpx.Client(base_url=server.url, timeout=20) as http:
+        a, b = activate(http, exam.codes[0]), activate(http, exam.codes[1])
+        a.upload("screenshot", SampleScreen(label="portal", marker=MARK, size=(640, 400)).capture())
+        a.upload("process_snapshot", json.dumps({"processes": [{"name": MARK + ".exe"}]}).encode())
+        handin = a.upload("handin_file", f"My answers. {MARK}".encode())
+        portal = "portal-token-" + "x" * 30
+        assert a.handin([handin], portal=portal).status_code == 200
+    return {"url": f"{server.url}/me/{portal}", "mine": a.candidate, "other": b.candidate}
+
+
+def test_the_student_opens_their_data_in_the_browser(browser, handed_in, database_url):
+    context = browser.new_context(viewport={"width": 900, "height": 1100})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url + (r.post_data or "")))
+    page.goto(handed_in["url"])
+    secret = secret_from_private(handed_in["mine"])
+
+    # Another student's secret, and a typo: clear messages, nothing opened.
+    page.fill("input[name=secret]", secret_from_private(handed_in["other"]))
+    page.click("text=Open my data")
+    expect(page.locator("#status")).to_contain_text("another receipt")
+    assert page.locator("#items li").count() == 0
+    typo = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    page.fill("input[name=secret]", typo.lower())
+    page.click("text=Open my data")
+    expect(page.locator("#status")).to_contain_text(re.compile("typo|letters"))
+
+    page.fill("input[name=secret]", secret.lower().replace("-", " "))  # typed sloppily
+    page.click("text=Open my data")
+    expect(page.locator("#status")).to_contain_text("Opened 3 item(s)", timeout=20_000)
+    assert page.locator("#items img").count() == 1
+    assert MARK in page.locator("#items").inner_text()  # the process list and the hand-in, decrypted
+    size = page.locator("#items img").evaluate(
+        "async img => { await img.decode(); return [img.naturalWidth, img.naturalHeight]; }"
+    )
+    assert size == [640, 400]  # the decrypted PNG, drawn by the browser
+    if database_url.startswith("sqlite") and os.environ.get("INVIGIL_UPDATE_SCREENSHOTS"):
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert page.input_value("input[name=secret]") == ""  # the field is emptied at once
+
+    page.click("#close")
+    assert page.locator("#items li").count() == 0
+    assert not any(secret.replace("-", "") in s.replace("-", "").upper() for s in sent)
+    assert not errors, errors
+    context.close()
