@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from invigil.cli import assignment
 from invigil.config import Settings
 
 
@@ -268,6 +269,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True)
     e.add_argument("--passphrase-file")
     e.set_defaults(func=cmd_export)
+
+    assignment.add_parser(sub)
 
     s = sub.add_parser("agent", help="the candidate agent (headless)")
     asub = s.add_subparsers(dest="agent_command", required=True)
