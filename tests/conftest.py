@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from invigil.accounts import passwords
 from invigil.config import Settings
 from invigil.container import Container
+from invigil.kit import pinseal
 from invigil.storage import BlobStore
 from invigil.storage.filesystem import FilesystemBlobStore
 from tests.factories import Installation, ThreadServer, install
@@ -28,6 +29,8 @@ MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 def _cheap_kdfs() -> None:
     """argon2 made cheap for tests by swapping the hasher, never by a production flag."""
     passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    cheap = pinseal.KdfParams(memory_kib=64, iterations=1, parallelism=1)
+    pinseal.use_params(cheap, floor=cheap)
 
 
 def _pg_database() -> Iterator[str]:

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from invigil import __version__
 from invigil.accounts.endpoints import router as staff_auth_router
+from invigil.assignments.endpoints import router as assignments_router
 from invigil.config import Settings
 from invigil.container import Container
 from invigil.evidence.endpoints import agent_router as evidence_agent_router
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         custody_router,
         evidence_staff_router,
         portal_router,
+        assignments_router,
         pages.router,
     ):
         app.include_router(router)

@@ -27,17 +27,21 @@ from sqlalchemy.orm import Session
 from invigil.accounts import keys as staff_keys
 from invigil.accounts import service as accounts
 from invigil.accounts.models import Role, Staff
+from invigil.cli.assignment import Refused, Sealed, seal_files
+from invigil.cli.assignment import upload as upload_assignment
 from invigil.config import Settings
 from invigil.container import Container
 from invigil.exams import service as exams
 from invigil.institutions.models import Institution
 from invigil.kit import envelope
+from invigil.kit import pin as pins
 from invigil.kit.clock import utcnow
 from invigil.kit.keywrap import new_staff_key
 from invigil.setup import initialize
 from invigil.sim.classroom import Seat, run_class, script
 
 MARKER = ".invigil-demo"
+LEAD_SECONDS = 10  # before the start: candidates activate and download the sealed assignment
 FIRST = [
     "Ada",
     "Bo",
@@ -123,6 +127,16 @@ def _give_key(db: Session, person: Staff, passphrase: str, iterations: int) -> N
     staff_keys.set_key(db, person, public, wrapped, min_iterations=iterations, now=utcnow())
 
 
+def demo_assignment(folder: Path, title: str) -> list[Path]:
+    """The coordinator's assignment files: a short text and a small PDF."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = folder / "Opgave.txt"
+    text.write_text(f"{title}\n\n1. Show that binary search runs in O(log n).\n2. Sort 5 3 8 1 by hand.\n")
+    pdf = folder / "Opgave.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n% Invigil demo assignment\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+    return [text, pdf]
+
+
 def _start_server(settings_env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, **settings_env}
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -156,6 +170,7 @@ def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Ta
         "scripted",
         "agent",
         "state",
+        "assignment",
         "items",
         "received",
         "heartbeat",
@@ -181,6 +196,7 @@ def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Ta
             seat.behaviour.name if seat else "",
             seat.status.phase if seat else "",
             r["state"],
+            _assignment(r),
             str(r["items"]),
             _fmt_bytes(r["bytes"]),
             age,
@@ -188,6 +204,12 @@ def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Ta
             seat.note if seat else "",
         )
     return t
+
+
+def _assignment(row: dict[str, Any]) -> str:
+    if row.get("assignment_opened_at"):
+        return "opened"
+    return "received" if row.get("assignment_received_at") else "—"
 
 
 def _parse(text: str) -> datetime:
@@ -217,7 +239,7 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
         recovery_file=data_dir / "recovery-key.json",
         dpo_contact="dpo@demo.example",
     )
-    start = utcnow()
+    start = utcnow() + timedelta(seconds=LEAD_SECONDS)
     end = start + timedelta(seconds=opts.minutes * 60)
     staff_rows, seats = [], []
     with c.uow() as db:
@@ -259,6 +281,8 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     c.close()
     behaviours = script(opts.candidates)
     seats = [Seat(i.pseudonym, i.code, b) for i, b in zip(issued, behaviours, strict=True)]
+    pin = pins.generate()  # the coordinator seals on their own machine; the server never sees it
+    sealed = seal_files(exam_id, pin, demo_assignment(data_dir / "coordinator", exam.title))
 
     console.print(f"\n[bold]Invigil demo[/bold] — data in {data_dir}")
     console.print(f"Recovery key file: {init.recovery_file}", soft_wrap=True)
@@ -277,16 +301,19 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     )
     console.print(
         f"Exam {exam_id}: {opts.candidates} candidates, {opts.minutes:g} minutes, "
-        f"tail {demo_policy(opts.minutes)['tail_period_seconds']} s\n",
+        f"tail {demo_policy(opts.minutes)['tail_period_seconds']} s",
         soft_wrap=True,
     )
+    console.print(f"Exam PIN, announced at the start (opens the sealed assignment): [bold]{pin}[/bold]\n")
 
     server = _start_server(env, opts.port)
     url = f"http://127.0.0.1:{opts.port}"
     console.print(f"Server running at [bold]{url}[/bold] (API docs at {url}/docs)\n")
     coord_pw = {r[0]: r[2] for r in staff_rows}["coordinator"]
     try:
-        rows = asyncio.run(_watch(url, exam_id, coord_pw, seats, data_dir, start, end, console))
+        rows = asyncio.run(
+            _watch(url, exam_id, coord_pw, seats, data_dir, start, end, console, (sealed, pin))
+        )
         by_name = {s.pseudonym: s for s in seats}
         final = _table(rows, by_name, "Simulated class — final state (from the server)")
         console.print(final)
@@ -305,6 +332,7 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
                 "last_heartbeat_at": r["last_heartbeat_at"],
                 "handed_in_at": r["handed_in_at"],
                 "offline_periods": r["offline_periods"],
+                "assignment": _assignment(r),
                 "scripted": by_name[r["candidate"]].behaviour.name,
                 "agent_phase": by_name[r["candidate"]].status.phase,
             }
@@ -338,6 +366,7 @@ async def _watch(
     start: Any,
     end: Any,
     console: Console,
+    assignment: tuple[Sealed, str],
 ) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         r = await http.post(
@@ -346,6 +375,16 @@ async def _watch(
         )
         r.raise_for_status()
         headers = {"Authorization": f"Bearer {r.json()['token']}"}
+        sealed, announced = assignment  # the coordinator uploads, as `invigil assignment upload` does
+        pin: str | None = announced
+        try:
+            await asyncio.to_thread(upload_assignment, url, r.json()["token"], exam_id, sealed)
+            console.print(
+                f"Sealed assignment uploaded ({', '.join(sealed.names)}); the server holds ciphertext only"
+            )
+        except Refused as exc:
+            console.print(f"{exc} The class runs without an assignment.")
+            pin = None
 
         async def board() -> list[dict[str, Any]]:
             resp = await http.get(f"/api/v1/staff/exams/{exam_id}/sessions", headers=headers)
@@ -353,7 +392,7 @@ async def _watch(
             return list(resp.json()["sessions"])
 
         by_name = {s.pseudonym: s for s in seats}
-        task = asyncio.create_task(run_class(seats, url, data_dir / "agents", start, end))
+        task = asyncio.create_task(run_class(seats, url, data_dir / "agents", start, end, pin))
         if console.is_terminal:
             with Live(console=console, refresh_per_second=1) as live:
                 while not task.done():

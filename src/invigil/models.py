@@ -1,6 +1,7 @@
 """Import every domain's models so that Base.metadata is complete (Alembic, tests)."""
 
 from invigil.accounts import models as _accounts  # noqa: F401
+from invigil.assignments import models as _assignments  # noqa: F401
 from invigil.audit import models as _audit  # noqa: F401
 from invigil.evidence import models as _evidence  # noqa: F401
 from invigil.exams import models as _exams  # noqa: F401

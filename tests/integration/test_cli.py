@@ -77,6 +77,16 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
             assert row["items"] >= 3
             assert row["bytes"] > 10_000
     assert "passwords shown once" in r.stdout.lower()
+    # The sealed assignment: everyone who came received and opened it; one typed a wrong PIN first.
+    assert by["never activates"]["assignment"] == "—"
+    assert {row["assignment"] for row in rows if row["scripted"] != "never activates"} == {"opened"}
+    assert "wrong PIN, then right" in r.stdout
+    pin = re.search(r"Exam PIN, announced at the start .*: (\S+)", r.stdout).group(1)
+    server_side = [p for p in data.rglob("*") if p.is_file() and not {"agents", "coordinator"} & set(p.parts)]
+    held = b"".join(p.read_bytes() for p in server_side)
+    assert b"binary search" not in held
+    assert pin.encode() not in held
+    assert pin.replace("-", "").encode() not in held
 
     # The admin opens the exam's evidence with the recovery key, as printed by the demo.
     passphrase = re.search(r"Recovery passphrase \(shown once\): (\S+)", r.stdout).group(1)

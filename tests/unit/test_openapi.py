@@ -25,4 +25,8 @@ def test_published_openapi_is_current(tmp_path):
         "/api/v1/agent/evidence/{item_id}",
         "/api/v1/agent/handin",
         "/api/v1/agent/close",
+        "/api/v1/agent/assignment",
+        "/api/v1/agent/assignment/files/{index}",
+        "/api/v1/agent/assignment/received",
+        "/api/v1/agent/assignment/opened",
     }

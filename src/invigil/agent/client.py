@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from invigil.kit.clock import iso
-from invigil.protocol import v1
+from invigil.protocol import assignment, v1
 
 
 class TransientError(Exception):
@@ -119,3 +119,18 @@ class AgentClient:
     async def close(self) -> str:
         r = await self._send("POST", "/close", json=v1.CloseRequest().model_dump())
         return str(r.json()["state"])
+
+    # -- the sealed assignment (protocol/assignment.py) -------------------------------------------
+    async def assignment_manifest(self) -> assignment.AssignmentManifest:
+        r = await self._send("GET", "/assignment")
+        return assignment.AssignmentManifest.model_validate(r.json())
+
+    async def assignment_file(self, index: int) -> bytes:
+        r = await self._send("GET", f"/assignment/files/{index}")
+        return r.content
+
+    async def assignment_confirm(self, what: str, digest: str) -> assignment.AssignmentProgress:
+        """``what`` is "received" or "opened"; ``digest`` is computed from the files the agent holds."""
+        body = assignment.AssignmentConfirm(digest=digest).model_dump()
+        r = await self._send("POST", f"/assignment/{what}", json=body)
+        return assignment.AssignmentProgress.model_validate(r.json())

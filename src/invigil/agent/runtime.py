@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric import x25519
 
+from invigil.agent.assignment import AssignmentKeeper
 from invigil.agent.client import AgentClient, ProtocolError, TransientError
 from invigil.agent.sealer import Sealer
 from invigil.agent.sources import Source
@@ -86,6 +87,7 @@ class AgentRuntime:
         transport: httpx.AsyncBaseTransport | None = None,
         agent_info: dict[str, str] | None = None,
         handin_after: float | None = None,
+        work_dir: Path | None = None,
     ) -> None:
         self.server_url, self.code = server_url, code
         self.spool = Spool(spool_dir)
@@ -97,6 +99,8 @@ class AgentRuntime:
         self.handin_requested = asyncio.Event()
         self._handin_after = handin_after
         self._session_over = asyncio.Event()
+        # The sealed assignment; a UI enters the PIN with ``await runtime.assignment.open(pin)``.
+        self.assignment = AssignmentKeeper(self.client, self.spool, work_dir or Path(spool_dir) / "work")
 
     # -- public ---------------------------------------------------------------------------------
     def request_handin(self) -> None:
@@ -162,6 +166,7 @@ class AgentRuntime:
         tasks = [
             self._supervised(self._heartbeats(act.heartbeat_interval_seconds, sealer), "heartbeats"),
             self._supervised(self._upload(uploader, stop_upload), "uploader"),
+            self._supervised(self.assignment.keep(act.exam.id, act.exam.starts_at), "assignment"),
         ]
         captures = [
             self._supervised(self._capture_loop(src, interval, sealer, uploader, stop_capture), src.kind)

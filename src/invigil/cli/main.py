@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from invigil.cli import assignment
 from invigil.cli import keys as keys_cli
 from invigil.config import Settings
 
@@ -241,6 +242,8 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_loadtest)
 
     keys_cli.register(sub)
+
+    assignment.add_parser(sub)
 
     s = sub.add_parser("agent", help="the candidate agent (headless)")
     asub = s.add_subparsers(dest="agent_command", required=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from invigil.agent.assignment import AssignmentError, NotReady, WrongPin
 from invigil.agent.runtime import AgentRuntime, AgentStatus, policy_sources
 from invigil.agent.sources.sample import (
     SampleAnswerDocument,
@@ -30,6 +31,7 @@ class Behaviour:
     offline: tuple[float, float] | None = None  # fractions of the exam
     never_activates: bool = False
     wrong_code_first: bool = False
+    wrong_pin_first: bool = False
 
 
 def script(n: int, seed: int = 7) -> list[Behaviour]:
@@ -41,6 +43,7 @@ def script(n: int, seed: int = 7) -> list[Behaviour]:
         Behaviour("loses the network", handin_at=0.92, offline=(0.25, 0.6)),
         Behaviour("hands in early", handin_at=0.45),
         Behaviour("never activates", never_activates=True),
+        Behaviour("wrong PIN first", handin_at=0.85, wrong_pin_first=True),
     ]
     for i, b in enumerate(special[:n]):
         out[i] = b
@@ -71,8 +74,35 @@ def _sources(seat: Seat, frames: list[bytes]) -> Callable[[Policy], list]:  # ty
     return make
 
 
+async def enter_pin(runtime: AgentRuntime, seat: Seat, pin: str, start: datetime, end: datetime) -> None:
+    """At the start the invigilator announces the PIN and the candidate types it (a typo, if scripted)."""
+    await asyncio.sleep(max(0.0, (start - utcnow()).total_seconds()) + random.uniform(0.5, 3.0))
+    if seat.behaviour.wrong_pin_first:
+        try:
+            await runtime.assignment.open(pin[::-1])
+        except WrongPin:
+            seat.note = "wrong PIN, then right"
+        except NotReady:
+            pass
+    while utcnow() < end:
+        try:
+            await runtime.assignment.open(pin)
+            return
+        except NotReady:  # still downloading, or the network is down: try again shortly
+            await asyncio.sleep(2)
+        except AssignmentError as exc:
+            seat.note = f"assignment: {exc}"[:40]
+            return
+
+
 async def run_seat(
-    seat: Seat, server: str, spool_root: Path, start: datetime, end: datetime, frames: list[bytes]
+    seat: Seat,
+    server: str,
+    spool_root: Path,
+    start: datetime,
+    end: datetime,
+    frames: list[bytes],
+    pin: str | None = None,
 ) -> None:
     b = seat.behaviour
     length = (end - start).total_seconds()
@@ -113,13 +143,18 @@ async def run_seat(
         runtime.request_handin()
 
     helper = asyncio.create_task(script_events())
+    typing = asyncio.create_task(enter_pin(runtime, seat, pin, start, end)) if pin else None
     await runtime.run()
     helper.cancel()
+    if typing:
+        typing.cancel()
     if b.offline:
         seconds = sum((e - s).total_seconds() for s, e in runtime.status.offline_periods)
         seat.note = f"agent saw {seconds:.0f}s offline"
 
 
-async def run_class(seats: list[Seat], server: str, spool_root: Path, start: datetime, end: datetime) -> None:
+async def run_class(
+    seats: list[Seat], server: str, spool_root: Path, start: datetime, end: datetime, pin: str | None = None
+) -> None:
     frames = webcam_frames()
-    await asyncio.gather(*(run_seat(s, server, spool_root, start, end, frames) for s in seats))
+    await asyncio.gather(*(run_seat(s, server, spool_root, start, end, frames, pin) for s in seats))
