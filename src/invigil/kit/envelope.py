@@ -10,10 +10,9 @@ Layout::
 
     b"INVGENV1" | u32 header length | header (canonical JSON) | chunk_0 | ... | chunk_n-1
 
-Every chunk is ``AES-GCM(data_key, nonce=index(11 bytes) | last-flag(1 byte), aad=sha256(prefix))``
-over ``chunk`` plaintext bytes (the last one may be shorter), so truncation, reordering and
-appending are all detected. The server can check the structure (``read_header`` and
-``expected_length``) without being able to read anything.
+The framing (chunks, nonces, associated data) is kit/framing.py's, shared with the PIN-sealed
+assignment files: truncation, reordering and appending are all detected. The server can check the
+structure (``read_header`` and ``expected_length``) without being able to read anything.
 """
 
 from __future__ import annotations
@@ -21,10 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import json
-import math
 import os
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -35,17 +31,19 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from invigil.kit import framing
+from invigil.kit.framing import canonical_json
+
 MAGIC = b"INVGENV1"
 VERSION = 1
 SUITE_NAME = "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-GCM"
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 SEALED_KEY_LEN = 32 + 32 + 16  # enc | sealed 32-byte data key | tag
-TAG_LEN = 16
+TAG_LEN = framing.TAG_LEN
 DEFAULT_CHUNK = 64 * 1024
 MAX_HEADER = 64 * 1024
 PREFIX_MAX = 12 + MAX_HEADER  # magic, length and the largest header: all read_header ever needs
 MAX_RECIPIENTS = 32
-_PREFIX = struct.Struct(">8sI")
 
 
 class EnvelopeError(Exception):
@@ -92,15 +90,11 @@ class Header:
 
     @property
     def n_chunks(self) -> int:
-        return max(1, math.ceil(self.size / self.chunk))
+        return framing.n_chunks(self.size, self.chunk)
 
     @property
     def expected_length(self) -> int:
-        return len(self.raw) + self.size + TAG_LEN * self.n_chunks
-
-
-def canonical_json(value: object) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+        return framing.sealed_length(len(self.raw), self.size, self.chunk)
 
 
 def b64e(data: bytes) -> str:
@@ -126,10 +120,6 @@ def public_key_from_b64(text: str) -> x25519.X25519PublicKey:
 
 def _dek_info(ctx: Context) -> bytes:
     return b"invigil/v1/data-key\x00" + ctx.encode()
-
-
-def _nonce(index: int, last: bool) -> bytes:
-    return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
 def seal_small(data: bytes, public_key: x25519.X25519PublicKey, info: bytes) -> bytes:
@@ -165,19 +155,8 @@ def seal_stream(
         "size": size,
         "recipients": [{"kid": key_id(pk), "sealed": b64e(seal_small(dek, pk, info))} for pk in recipients],
     }
-    body = canonical_json(header)
-    prefix = _PREFIX.pack(MAGIC, len(body)) + body
-    dst.write(prefix)
-    aad = hashlib.sha256(prefix).digest()
-    aes = AESGCM(dek)
-    n_chunks = max(1, math.ceil(size / chunk))
-    remaining = size
-    for index in range(n_chunks):
-        part = src.read(min(chunk, remaining))
-        if len(part) != min(chunk, remaining):
-            raise ValueError("the source ended before its announced size")
-        remaining -= len(part)
-        dst.write(aes.encrypt(_nonce(index, index == n_chunks - 1), part, aad))
+    prefix = framing.write_prefix(dst, MAGIC, header)
+    framing.seal_chunks(src, size, dst, dek, chunk, prefix)
 
 
 def seal_bytes(
@@ -195,30 +174,18 @@ def seal_file(src_path: Path, dst: BinaryIO, ctx: Context, recipients: list[x255
 
 def read_header(stream: BinaryIO) -> Header:
     """Parse and check the envelope prefix; raises NotAnEnvelope with the reason."""
-    head = stream.read(_PREFIX.size)
-    if len(head) < _PREFIX.size:
-        raise NotAnEnvelope("too short to be a sealed envelope")
-    magic, length = _PREFIX.unpack(head)
-    if magic != MAGIC:
-        raise NotAnEnvelope("not a sealed Invigil envelope (wrong magic bytes): evidence must be sealed")
-    if not 0 < length <= MAX_HEADER:
-        raise NotAnEnvelope(f"envelope header length {length} is out of range")
-    body = stream.read(length)
-    if len(body) != length:
-        raise NotAnEnvelope("envelope header is truncated")
+    raw, doc = framing.read_prefix(
+        stream,
+        MAGIC,
+        MAX_HEADER,
+        NotAnEnvelope,
+        what="sealed envelope",
+        wrong_magic="not a sealed Invigil envelope (wrong magic bytes): evidence must be sealed",
+        header="envelope header",
+    )
     try:
-        doc = json.loads(body)
-        ctx = Context(
-            **{
-                k: str(doc["ctx"][s])
-                for k, s in (
-                    ("exam_id", "exam"),
-                    ("session_id", "session"),
-                    ("item_id", "item"),
-                    ("kind", "kind"),
-                )
-            }
-        )
+        fields = (("exam_id", "exam"), ("session_id", "session"), ("item_id", "item"), ("kind", "kind"))
+        ctx = Context(**{k: str(doc["ctx"][s]) for k, s in fields})
         chunk, size = int(doc["chunk"]), int(doc["size"])
         recipients = {str(r["kid"]): b64d(r["sealed"]) for r in doc["recipients"]}
         version, suite = doc["v"], doc["suite"]
@@ -232,9 +199,8 @@ def read_header(stream: BinaryIO) -> Header:
         len(v) != SEALED_KEY_LEN for v in recipients.values()
     ):
         raise NotAnEnvelope("envelope recipients are malformed")
-    if canonical_json(doc) != body:
-        raise NotAnEnvelope("envelope header is not in canonical form")
-    return Header(ctx, recipients, chunk, size, head + body)
+    framing.check_canonical(doc, raw, NotAnEnvelope, "envelope header")
+    return Header(ctx, recipients, chunk, size, raw)
 
 
 def check_envelope(prefix: bytes, total_length: int, ctx: Context, required_kid: str) -> Header:
@@ -266,21 +232,17 @@ def open_stream(
     if sealed is None:
         raise NotARecipient(f"this key ({kid[:12]}…) is not among the envelope's recipients")
     dek = open_small(sealed, private_key, _dek_info(header.context))
-    aes = AESGCM(dek)
-    aad = hashlib.sha256(header.raw).digest()
-    remaining = header.size
-    for index in range(header.n_chunks):
-        want = min(header.chunk, remaining) + TAG_LEN
-        part = src.read(want)
-        if len(part) != want:
-            raise TamperedEnvelope(f"envelope is truncated in chunk {index}")
-        try:
-            dst.write(aes.decrypt(_nonce(index, index == header.n_chunks - 1), part, aad))
-        except InvalidTag as exc:
-            raise TamperedEnvelope(f"chunk {index} fails authentication: the envelope was altered") from exc
-        remaining -= want - TAG_LEN
-    if src.read(1):
-        raise TamperedEnvelope("envelope has bytes after its last chunk")
+    framing.open_chunks(
+        src,
+        dst,
+        dek,
+        header.size,
+        header.chunk,
+        header.raw,
+        truncated=lambda i: TamperedEnvelope(f"envelope is truncated in chunk {i}"),
+        altered=lambda i: TamperedEnvelope(f"chunk {i} fails authentication: the envelope was altered"),
+        extra=lambda: TamperedEnvelope("envelope has bytes after its last chunk"),
+    )
     return header
 
 

@@ -24,24 +24,19 @@ apart from a file altered after sealing; it helps a guesser no more than the fir
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
-import math
 import os
-import struct
 from dataclasses import asdict, dataclass
 from hmac import compare_digest
 from typing import Any, BinaryIO
 
 from argon2.low_level import ARGON2_VERSION, Type, hash_secret_raw
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from invigil.kit import framing
 from invigil.kit import pin as pins
-from invigil.kit.envelope import TAG_LEN, b64d, b64e, canonical_json
+from invigil.kit.envelope import b64d, b64e
 from invigil.kit.filenames import BadFileName, check_file_name
 
 MAGIC = b"INVGASG1"
@@ -49,9 +44,8 @@ VERSION = 1
 SUITE_NAME = "argon2id/HKDF-SHA256/AES-256-GCM"
 DEFAULT_CHUNK = 64 * 1024
 MAX_HEADER = 16 * 1024
-PREFIX_MAX = 12 + MAX_HEADER
+PREFIX_MAX = framing.PREFIX.size + MAX_HEADER
 SALT_LEN = CHECK_LEN = 16
-_PREFIX = struct.Struct(">8sI")
 
 
 @dataclass(frozen=True)
@@ -117,11 +111,11 @@ class Header:
 
     @property
     def n_chunks(self) -> int:
-        return max(1, math.ceil(self.size / self.chunk))
+        return framing.n_chunks(self.size, self.chunk)
 
     @property
     def expected_length(self) -> int:
-        return len(self.raw) + self.size + TAG_LEN * self.n_chunks
+        return framing.sealed_length(len(self.raw), self.size, self.chunk)
 
     def lock(self) -> dict[str, Any]:
         """What every file of one assignment set shares: the KDF, its salt and the PIN check."""
@@ -203,10 +197,6 @@ def unlock(header: Header, pin: str) -> Key:
     return key
 
 
-def _nonce(index: int, last: bool) -> bytes:
-    return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
-
-
 def seal_stream(
     src: BinaryIO, size: int, dst: BinaryIO, key: Key, name: str, chunk: int = DEFAULT_CHUNK
 ) -> None:
@@ -227,19 +217,8 @@ def seal_stream(
         "kdf": {"alg": "argon2id", "version": ARGON2_VERSION, **key.kdf.as_dict(), "salt": b64e(key.salt)},
         "check": b64e(key.check),
     }
-    body = canonical_json(header)
-    prefix = _PREFIX.pack(MAGIC, len(body)) + body
-    dst.write(prefix)
-    aad = hashlib.sha256(prefix).digest()
-    aes = AESGCM(key.file_key(name, file_salt))
-    n_chunks = max(1, math.ceil(size / chunk))
-    remaining = size
-    for index in range(n_chunks):
-        part = src.read(min(chunk, remaining))
-        if len(part) != min(chunk, remaining):
-            raise ValueError("the source ended before its announced size")
-        remaining -= len(part)
-        dst.write(aes.encrypt(_nonce(index, index == n_chunks - 1), part, aad))
+    prefix = framing.write_prefix(dst, MAGIC, header)
+    framing.seal_chunks(src, size, dst, key.file_key(name, file_salt), chunk, prefix)
 
 
 def seal_bytes(data: bytes, key: Key, name: str, chunk: int = DEFAULT_CHUNK) -> bytes:
@@ -250,19 +229,16 @@ def seal_bytes(data: bytes, key: Key, name: str, chunk: int = DEFAULT_CHUNK) -> 
 
 def read_header(stream: BinaryIO) -> Header:
     """Parse and check a sealed file's prefix; NotSealed says what is wrong. No PIN needed."""
-    head = stream.read(_PREFIX.size)
-    if len(head) < _PREFIX.size:
-        raise NotSealed("too short to be a sealed assignment file")
-    magic, length = _PREFIX.unpack(head)
-    if magic != MAGIC:
-        raise NotSealed("not a sealed Invigil assignment file (wrong magic bytes): seal it with `invigil`")
-    if not 0 < length <= MAX_HEADER:
-        raise NotSealed(f"header length {length} is out of range")
-    body = stream.read(length)
-    if len(body) != length:
-        raise NotSealed("the header is truncated")
+    raw, doc = framing.read_prefix(
+        stream,
+        MAGIC,
+        MAX_HEADER,
+        NotSealed,
+        what="sealed assignment file",
+        wrong_magic="not a sealed Invigil assignment file (wrong magic bytes): seal it with `invigil`",
+        header="the header",
+    )
     try:
-        doc = json.loads(body)
         kdf_doc = doc["kdf"]
         header = Header(
             exam_id=str(doc["exam"]),
@@ -277,15 +253,14 @@ def read_header(stream: BinaryIO) -> Header:
             ),
             salt=b64d(kdf_doc["salt"]),
             check=b64d(doc["check"]),
-            raw=head + body,
+            raw=raw,
         )
         version, suite, alg = doc["v"], doc["suite"], (kdf_doc["alg"], kdf_doc["version"])
     except (ValueError, KeyError, TypeError) as exc:
         raise NotSealed(f"the header is malformed ({exc.__class__.__name__})") from exc
     if version != VERSION or suite != SUITE_NAME or alg != ("argon2id", ARGON2_VERSION):
         raise NotSealed(f"unsupported version or algorithms ({version}, {suite}, {alg[0]})")
-    if canonical_json(doc) != body:
-        raise NotSealed("the header is not in canonical form")
+    framing.check_canonical(doc, raw, NotSealed, "the header")
     if not 1024 <= header.chunk <= 4 * 1024 * 1024 or not 0 <= header.size <= 1 << 40:
         raise NotSealed("chunk size or length is out of range")
     if len(header.salt) != SALT_LEN or len(header.file_salt) != SALT_LEN or len(header.check) != CHECK_LEN:
@@ -307,21 +282,17 @@ def open_stream(src: BinaryIO, dst: BinaryIO, key: Key, exam_id: str, name: str)
         raise WrongContext(f"the file sealed as '{header.name}' was presented as '{name}'")
     if (header.salt, header.kdf) != (key.salt, key.kdf) or not compare_digest(header.check, key.check):
         raise Tampered(f"'{name}' does not belong to the same sealed assignment as the other files")
-    aes = AESGCM(key.file_key(header.name, header.file_salt))
-    aad = hashlib.sha256(header.raw).digest()
-    remaining = header.size
-    for index in range(header.n_chunks):
-        want = min(header.chunk, remaining) + TAG_LEN
-        part = src.read(want)
-        if len(part) != want:
-            raise Tampered(f"'{name}' is truncated (chunk {index})")
-        try:
-            dst.write(aes.decrypt(_nonce(index, index == header.n_chunks - 1), part, aad))
-        except InvalidTag as exc:
-            raise Tampered(f"'{name}' was altered after it was sealed (chunk {index} fails)") from exc
-        remaining -= want - TAG_LEN
-    if src.read(1):
-        raise Tampered(f"'{name}' has bytes after its last chunk")
+    framing.open_chunks(
+        src,
+        dst,
+        key.file_key(header.name, header.file_salt),
+        header.size,
+        header.chunk,
+        header.raw,
+        truncated=lambda i: Tampered(f"'{name}' is truncated (chunk {i})"),
+        altered=lambda i: Tampered(f"'{name}' was altered after it was sealed (chunk {i} fails)"),
+        extra=lambda: Tampered(f"'{name}' has bytes after its last chunk"),
+    )
     return header
 
 
