@@ -19,6 +19,7 @@ from invigil.evidence.endpoints import agent_router as evidence_agent_router
 from invigil.evidence.endpoints import staff_router as evidence_staff_router
 from invigil.exams.custody_endpoints import router as custody_router
 from invigil.exams.endpoints import router as exams_router
+from invigil.flags.endpoints import router as flags_router
 from invigil.http import BodyLimit, domain_error_handler, storage_error_handler, validation_error_handler
 from invigil.jobs import Sweeper
 from invigil.kit import signing
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         evidence_staff_router,
         portal_router,
         assignments_router,
+        flags_router,
         pages.router,
     ):
         app.include_router(router)

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     run_jobs_in_process: bool = True
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
 
+    # Analysis (ADR 0009): jobs in a thread of the server, or on a Redis queue for `invigil worker`.
+    analysis_queue: Literal["in_process", "redis", "off"] = "in_process"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_namespace: str = Field(default="invigil", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    analysis_staff_id: str = Field(default="", description="The worker's reviewer account (ADR 0009).")
+    analysis_passphrase_file: Path | None = Field(default=None, description="Its key passphrase, one line.")
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.blob_store == "s3" and not self.s3_endpoint_url:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import Engine
@@ -15,6 +16,9 @@ from invigil.kit import signing
 from invigil.kit.db import make_engine, make_sessionmaker, unit_of_work
 from invigil.storage import BlobStore
 from invigil.storage.factory import blob_store_from_settings
+
+if TYPE_CHECKING:
+    from invigil.flags.queue import JobQueue
 
 
 @dataclass
@@ -37,5 +41,14 @@ class Container:
     def signer(self) -> ed25519.Ed25519PrivateKey:
         return signing.load_or_create(self.settings.keys_dir / "receipt-signing.pem")
 
+    @cached_property
+    def jobs(self) -> JobQueue:
+        """Where analysis jobs go (flags/queue.py): a thread here, or a broker for `invigil worker`."""
+        from invigil.flags.queue import queue_for
+
+        return queue_for(self)
+
     def close(self) -> None:
+        if "jobs" in self.__dict__:
+            self.jobs.close()
         self.engine.dispose()

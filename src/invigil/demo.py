@@ -32,6 +32,7 @@ from invigil.cli.assignment import upload as upload_assignment
 from invigil.config import Settings
 from invigil.container import Container
 from invigil.exams import service as exams
+from invigil.flags import service as flag_rules
 from invigil.institutions.models import Institution
 from invigil.kit import envelope
 from invigil.kit import pin as pins
@@ -113,7 +114,7 @@ def demo_policy(minutes: float) -> dict[str, Any]:
     return {
         "screenshots": {"enabled": True, "interval": {"min_seconds": 10, "max_seconds": 20}},
         "webcam": {"enabled": True, "mode": "snapshots", "interval": {"min_seconds": 15, "max_seconds": 30}},
-        "process_snapshots": {"enabled": True, "interval_seconds": 20},
+        "process_snapshots": {"enabled": True, "interval_seconds": 20, "forbidden": ["discord", "*chatgpt*"]},
         "handin_folder_backup": {"enabled": True},
         "tail_period_seconds": tail,
         "allowed_offline_seconds": 600,
@@ -163,7 +164,70 @@ def _fmt_bytes(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} kB"
 
 
-def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Table:
+def _analysis_account(
+    db: Session, institution: Institution, exam: Any, data_dir: Path, iterations: int
+) -> dict[str, str]:
+    """The institution's analysis worker (ADR 0009): a reviewer account with its own key pair, assigned
+    to the exam like any reviewer. Its key passphrase sits in a 0600 file the worker reads."""
+    worker = accounts.create_staff(
+        db,
+        institution,
+        "analysis-worker@demo.example",
+        "Analysis worker",
+        Role.REVIEWER,
+        accounts.generate_password(),
+    )
+    db.flush()
+    passphrase = secrets.token_urlsafe(18)
+    _give_key(db, worker, passphrase, iterations)
+    exams.assign(db, exam, worker, Role.REVIEWER)
+    path = data_dir / "keys" / "analysis-passphrase"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(passphrase + "\n")
+    path.chmod(0o600)
+    return {"INVIGIL_ANALYSIS_STAFF_ID": worker.id, "INVIGIL_ANALYSIS_PASSPHRASE_FILE": str(path)}
+
+
+def _flag_counts(url: str, exam_id: str, password: str) -> dict[str, dict[str, Any]]:
+    """The reviewer's view of flags per candidate, once the analysis jobs have settled."""
+    with httpx.Client(base_url=url, timeout=30) as http:
+        r = http.post(
+            "/api/v1/staff/login",
+            json={"institution": "demo", "email": "reviewer@demo.example", "password": password},
+        )
+        r.raise_for_status()
+        headers = {"Authorization": f"Bearer {r.json()['token']}"}
+        last: dict[str, dict[str, Any]] | None = None
+        for _ in range(30):  # until two looks a few seconds apart agree (the jobs have settled)
+            resp = http.get(f"/api/v1/staff/exams/{exam_id}/flags", headers=headers)
+            resp.raise_for_status()
+            now = {
+                row["candidate"]: {
+                    "counts": row["counts"],
+                    "behaviours": sorted({f["behaviour"] for f in row["flags"]}),
+                }
+                for row in resp.json()["sessions"]
+            }
+            if now == last:
+                return now
+            last = now
+            time.sleep(2)
+        return last or {}
+
+
+def _flags_cell(entry: dict[str, Any] | None) -> str:
+    if not entry or not entry["behaviours"]:
+        return "—"
+    counts = entry["counts"]
+    return " ".join(f"{counts[c]}{c[0].upper()}" for c in ("red", "yellow", "green") if counts.get(c))
+
+
+def _table(
+    rows: list[dict[str, Any]],
+    seats: dict[str, Seat],
+    title: str,
+    flags: dict[str, dict[str, Any]] | None = None,
+) -> Table:
     t = Table(title=title, show_lines=False, header_style="bold")
     for col in (
         "candidate",
@@ -175,6 +239,7 @@ def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Ta
         "received",
         "heartbeat",
         "offline",
+        *(["flags"] if flags is not None else []),
         "note",
     ):
         t.add_column(
@@ -201,6 +266,7 @@ def _table(rows: list[dict[str, Any]], seats: dict[str, Seat], title: str) -> Ta
             _fmt_bytes(r["bytes"]),
             age,
             f"{periods}× {r['offline_seconds']:.0f}s" if periods else "—",
+            *([_flags_cell(flags.get(r["candidate"]))] if flags is not None else []),
             seat.note if seat else "",
         )
     return t
@@ -269,6 +335,11 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
         )
         exams.assign(db, exam, people[Role.INVIGILATOR], Role.INVIGILATOR)
         exams.assign(db, exam, people[Role.REVIEWER], Role.REVIEWER)
+        env.update(_analysis_account(db, institution, exam, data_dir, settings.kdf_iterations))
+        # The coordinator's rule for this short demo: offline periods from 10 s on are worth a look.
+        flag_rules.set_exam_rules(
+            db, exam, {"network.offline": {"min_duration_seconds": 10}}, people[Role.COORDINATOR].id, utcnow()
+        )
         names = [
             {
                 "full_name": f"{FIRST[i % len(FIRST)]} {LAST[(i * 7) % len(LAST)]}",
@@ -315,8 +386,14 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
             _watch(url, exam_id, coord_pw, seats, data_dir, start, end, console, (sealed, pin))
         )
         by_name = {s.pseudonym: s for s in seats}
-        final = _table(rows, by_name, "Simulated class — final state (from the server)")
+        reviewer_pw = {r[0]: r[2] for r in staff_rows}["reviewer"]
+        flags = _flag_counts(url, exam_id, reviewer_pw)
+        final = _table(rows, by_name, "Simulated class — final state (from the server)", flags)
         console.print(final)
+        console.print(
+            "flags: R red, Y yellow, G green — each asks the reviewer to look; none is a verdict.",
+            soft_wrap=True,
+        )
         if opts.svg:
             picture = Console(record=True, width=130, file=io.StringIO())
             picture.print(final)
@@ -335,6 +412,8 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
                 "assignment": _assignment(r),
                 "scripted": by_name[r["candidate"]].behaviour.name,
                 "agent_phase": by_name[r["candidate"]].status.phase,
+                "flags": flags.get(r["candidate"], {}).get("counts", {}),
+                "flag_behaviours": flags.get(r["candidate"], {}).get("behaviours", []),
             }
             for r in rows
         ]

@@ -5,6 +5,7 @@ from invigil.assignments import models as _assignments  # noqa: F401
 from invigil.audit import models as _audit  # noqa: F401
 from invigil.evidence import models as _evidence  # noqa: F401
 from invigil.exams import models as _exams  # noqa: F401
+from invigil.flags import models as _flags  # noqa: F401
 from invigil.institutions import models as _institutions  # noqa: F401
 from invigil.kit.db import Base
 from invigil.sessions import models as _sessions  # noqa: F401

@@ -50,7 +50,7 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     r = invigil(
         "demo",
         "--candidates",
-        "6",
+        "8",
         "--minutes",
         "0.6",
         "--exit",
@@ -63,7 +63,7 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     rows = json.loads(summary.read_text())
-    assert len(rows) == 6
+    assert len(rows) == 8
     for row in rows:
         assert {"candidate", "state", "items", "bytes", "offline_seconds"} <= set(row)
     by = {row["scripted"]: row for row in rows}
@@ -77,6 +77,15 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
             assert row["items"] >= 3
             assert row["bytes"] > 10_000
     assert "passwords shown once" in r.stdout.lower()
+    # Real flags from real detectors: the forbidden program, the near-identical hand-ins, the outage.
+    assert "process.forbidden" in by["starts a forbidden program"]["flag_behaviours"]
+    assert by["starts a forbidden program"]["flags"]["red"] >= 1
+    for who in ("hands in a copy", "copies the copy"):
+        assert by[who]["flag_behaviours"] == ["handin.near_duplicate"], by[who]
+    assert by["loses the network"]["flag_behaviours"] == ["network.offline"]
+    for who in ("hands in early", "wrong code first", "wrong PIN first", "never activates"):
+        assert by[who]["flag_behaviours"] == [], by[who]
+    assert "flags" in r.stdout
     # The sealed assignment: everyone who came received and opened it; one typed a wrong PIN first.
     assert by["never activates"]["assignment"] == "—"
     assert {row["assignment"] for row in rows if row["scripted"] != "never activates"} == {"opened"}

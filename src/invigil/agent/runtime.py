@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 
 from invigil.agent.assignment import AssignmentKeeper
 from invigil.agent.client import AgentClient, ProtocolError, TransientError
+from invigil.agent.live import LivePass
 from invigil.agent.sealer import Sealer
 from invigil.agent.sources import Source
 from invigil.agent.spool import Spool
@@ -156,6 +157,7 @@ class AgentRuntime:
         self.status.candidate = act.candidate
         self.status.receipt_secret = secret_from_private(self._candidate_key())
         policy = parse_policy(act.policy)
+        self._live = LivePass(policy)  # detectors on plaintext before sealing (agent/live.py)
         stored_keys = self.spool.get("keys")
         keys = v1.KeySet.model_validate(stored_keys) if stored_keys else act.keys
         sealer = Sealer(act.exam.id, act.session_id, keys, self._candidate_key().public_key())
@@ -279,6 +281,8 @@ class AgentRuntime:
             uuid.uuid4().hex,
             {"type": f"capture.{kind}", "at": iso(utcnow()), "data": {"item": sealed.item_id}},
         )
+        for event in self._live.events(kind, plaintext, sealed.item_id, utcnow()):
+            self.spool.add_event(uuid.uuid4().hex, event)
         return sealed.item_id
 
     async def _heartbeats(self, interval: int, sealer: Sealer) -> None:

@@ -7,8 +7,10 @@ import asyncio
 import getpass
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from invigil.cli import assignment
 from invigil.cli import keys as keys_cli
@@ -93,13 +95,30 @@ def cmd_worker(args: argparse.Namespace) -> int:
     c = Container.from_settings(settings)
     sweeper = Sweeper(c, settings.sweep_interval_seconds)
     print(f"invigil worker: sweeping every {settings.sweep_interval_seconds}s (Ctrl-C to stop)")
+    consumer = _analysis_consumer(c, args.threads)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on SIGTERM too
     sweeper.start()
     try:
         while True:
             sweeper.wait(3600)
     except KeyboardInterrupt:
+        if consumer is not None:
+            consumer.stop()
         sweeper.stop()
+        c.close()
     return 0
+
+
+def _analysis_consumer(c: Any, threads: int) -> Any:
+    """With INVIGIL_ANALYSIS_QUEUE=redis, also consume analysis jobs from the broker (ADR 0009)."""
+    from invigil.flags.queue import RedisQueue
+
+    if c.settings.analysis_queue != "redis":
+        return None
+    jobs = c.jobs
+    assert isinstance(jobs, RedisQueue)
+    print(f"invigil worker: analysis jobs from {c.settings.redis_url} ({threads} threads)", flush=True)
+    return jobs.consume(c, threads)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -208,6 +227,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("worker", help="run background jobs (use with INVIGIL_RUN_JOBS_IN_PROCESS=false)")
+    s.add_argument("--threads", type=int, default=2, help="analysis jobs run at once in this process")
     s.set_defaults(func=cmd_worker)
 
     s = sub.add_parser("db", help="database maintenance")

@@ -15,6 +15,7 @@ from invigil.container import Container
 from invigil.evidence import repository, service
 from invigil.exams import access
 from invigil.exams import repository as exams_repo
+from invigil.flags import queue as analysis
 from invigil.http import bearer, container
 from invigil.kit.clock import iso, utcnow
 from invigil.kit.errors import BadRequest, DomainError, Forbidden, NotFound, PayloadTooLarge
@@ -97,7 +98,7 @@ def _store_once(c: Container, token: str | None, up: service.Upload) -> v1.Uploa
         with c.uow() as db:
             session: ExamSession = sessions.authenticate(db, token)
             session_id = session.id
-            return service.put(db, c.store, session, up, now)
+            result = service.put(db, c.store, session, up, now)
     except service.Rejected as rejected:
         assert session_id is not None
         with c.uow() as db:
@@ -105,6 +106,9 @@ def _store_once(c: Container, token: str | None, up: service.Upload) -> v1.Uploa
         problem = rejected.problem
         assert isinstance(problem, DomainError)
         raise problem from None
+    if result.status == "stored":
+        analysis.enqueue(c, "item", f"{session_id}/{up.item_id}")
+    return result
 
 
 @staff_router.get("/sessions/{session_id}/evidence")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from invigil.kit.errors import Invalid
 
@@ -59,15 +59,40 @@ class Microphone(_Part):
     clip_seconds: int = Field(default=15, ge=2, le=120)
 
 
+def _entries(values: list[str], what: str, example: str) -> list[str]:
+    for value in values:
+        if not value.strip():
+            raise ValueError(f"an empty entry in the list of {what}: remove it")
+        if len(value) > 200:
+            raise ValueError(f"{value[:30]!r}… is too long for the list of {what} (200 characters at most)")
+        bare = value.removeprefix("https://").removeprefix("http://").rstrip("/")
+        if what == "allowed sites" and ("/" in bare or " " in bare):
+            raise ValueError(f"{value!r} is not a site: give the site's name only, e.g. {example}")
+    return values
+
+
 class ProcessSnapshots(_Part):
     enabled: bool = False
     interval_seconds: int = Field(default=60, ge=MIN_INTERVAL, le=MAX_INTERVAL)
+    # Matched by program name (".exe" ignored), the file at the end of its path, or a word in its
+    # window title; "*" and "?" make patterns (analysis/activity.py).
     forbidden: list[str] = Field(default_factory=list, max_length=500)
+
+    @field_validator("forbidden")
+    @classmethod
+    def _forbidden(cls, values: list[str]) -> list[str]:
+        return _entries(values, "forbidden programs", "discord")
 
 
 class BrowserHistory(_Part):
     enabled: bool = False
+    # A site allows its subdomains: "uni.example" allows "moodle.uni.example".
     allowed_sites: list[str] = Field(default_factory=list, max_length=500)
+
+    @field_validator("allowed_sites")
+    @classmethod
+    def _sites(cls, values: list[str]) -> list[str]:
+        return _entries(values, "allowed sites", "moodle.uni.example")
 
 
 class Switch(_Part):

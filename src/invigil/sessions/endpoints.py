@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from invigil.container import Container
+from invigil.flags import queue as analysis
 from invigil.http import bearer, client_bucket, container
 from invigil.kit.clock import utcnow
 from invigil.protocol import v1
@@ -53,18 +54,25 @@ def keys(request: Request, c: Container = Depends(container)) -> v1.KeySet:
 def events(body: v1.EventBatch, request: Request, c: Container = Depends(container)) -> v1.EventBatchAck:
     with c.uow() as db:
         session = service.authenticate(db, bearer(request))
-        return service.record_events(db, session, body, utcnow(), c.settings.max_event_batch)
+        ack = service.record_events(db, session, body, utcnow(), c.settings.max_event_batch)
+    analysis.enqueue(c, "session", session.id)
+    return ack
 
 
 @router.post("/handin", response_model=v1.Receipt)
 def handin(body: v1.HandinRequest, request: Request, c: Container = Depends(container)) -> v1.Receipt:
     with c.uow() as db:
         session = service.authenticate(db, bearer(request))
-        return service.handin(db, session, body, utcnow(), c.signer, c.settings.effective_public_url)
+        receipt = service.handin(db, session, body, utcnow(), c.signer, c.settings.effective_public_url)
+    analysis.enqueue(c, "session", session.id)
+    analysis.enqueue(c, "handins", session.exam_id)
+    return receipt
 
 
 @router.post("/close")
 def close(body: v1.CloseRequest, request: Request, c: Container = Depends(container)) -> dict[str, str]:
     with c.uow() as db:
         session = service.authenticate(db, bearer(request))
-        return {"state": service.close(db, session, utcnow())}
+        state = service.close(db, session, utcnow())
+    analysis.enqueue(c, "session", session.id)
+    return {"state": state}

@@ -32,6 +32,16 @@ class Behaviour:
     never_activates: bool = False
     wrong_code_first: bool = False
     wrong_pin_first: bool = False
+    extra_programs: tuple[str, ...] = ()  # started during the exam (forbidden by the demo's policy)
+    handin_text: str = ""  # the hand-in's text, when scripted (near-identical hand-ins)
+
+
+# Two candidates hand in nearly the same essay: the worker's MinHash comparison flags the pair.
+SHARED_ESSAY = " ".join(
+    f"Answer {i}. Binary search halves the remaining interval at every step, so after k steps at most "
+    f"n / 2^k candidates remain and the search ends after about log2(n) comparisons (case {i})."
+    for i in range(30)
+)
 
 
 def script(n: int, seed: int = 7) -> list[Behaviour]:
@@ -44,6 +54,9 @@ def script(n: int, seed: int = 7) -> list[Behaviour]:
         Behaviour("hands in early", handin_at=0.45),
         Behaviour("never activates", never_activates=True),
         Behaviour("wrong PIN first", handin_at=0.85, wrong_pin_first=True),
+        Behaviour("starts a forbidden program", handin_at=0.9, extra_programs=("discord",)),
+        Behaviour("hands in a copy", handin_at=0.88, handin_text=SHARED_ESSAY),
+        Behaviour("copies the copy", handin_at=0.93, handin_text=SHARED_ESSAY.replace("(case 3)", "(three)")),
     ]
     for i, b in enumerate(special[:n]):
         out[i] = b
@@ -66,7 +79,9 @@ def _sources(seat: Seat, frames: list[bytes]) -> Callable[[Policy], list]:  # ty
             {
                 "screenshot": lambda: SampleScreen(label=seat.pseudonym),
                 "webcam_frame": lambda: SampleWebcam(frames, start=hash(seat.pseudonym) % len(frames)),
-                "process_snapshot": lambda: SampleProcesses(seed=seat.pseudonym),
+                "process_snapshot": lambda: SampleProcesses(
+                    extra=list(seat.behaviour.extra_programs), seed=seat.pseudonym
+                ),
                 "handin_backup": lambda: SampleAnswerDocument(seed=seat.pseudonym),
             },
         )
@@ -126,7 +141,7 @@ async def run_seat(
         spool_root / seat.pseudonym,
         seat.code,
         _sources(seat, frames),
-        lambda: [f"Answers of {seat.pseudonym}\n".encode() + b"x" * 2048],
+        lambda: [(b.handin_text or f"Answers of {seat.pseudonym}\n").encode() + b"x" * 2048],
         transport=transport,
         handin_after=None,
     )

@@ -57,6 +57,14 @@ def test_catalogue_covers_every_capture_source():
         ),
         ({"browser_history": {"allowed_sites": ["wikipedia.org"]}}, "allowed sites only matter"),
         (
+            {"process_snapshots": {"enabled": True, "forbidden": ["discord", " "]}},
+            "forbidden: an empty entry in the list of forbidden programs",
+        ),
+        (
+            {"browser_history": {"enabled": True, "allowed_sites": ["https://moodle.uni.example/c/1"]}},
+            "is not a site: give the site's name only",
+        ),
+        (
             {
                 "webcam": {
                     "enabled": True,

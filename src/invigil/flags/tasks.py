@@ -1,0 +1,142 @@
+"""Analysis jobs. Each takes ids, opens its own unit of work, is idempotent and may run anywhere.
+
+- ``analyse_item``: open one sealed evidence item with the worker's key and run its analysers.
+- ``analyse_session``: the event-based activity detectors, offline periods, and the agent's own
+  ``detection.*`` events (stored as agent-source detections).
+- ``analyse_handins``: near-identical hand-ins across one exam's candidates.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from invigil.analysis import activity, registry, similarity
+from invigil.analysis.base import BEHAVIOURS, Detection
+from invigil.container import Container
+from invigil.evidence import repository as evidence_repo
+from invigil.exams import repository as exams_repo
+from invigil.exams.models import Exam
+from invigil.flags import repository, service
+from invigil.flags.opener import EvidenceOpener
+from invigil.kit.clock import utcnow
+from invigil.protocol.policy import parse_policy
+from invigil.sessions import repository as sessions_repo
+from invigil.sessions.models import Event, ExamSession
+
+log = logging.getLogger("invigil.analysis")
+EVENTS_PREFIX = "events:"
+HANDINS_PREFIX = "handins:"
+
+
+def analyse_item(c: Container, item_ref: str, opener: EvidenceOpener | None) -> int:
+    """Worker pass over one stored item, named ``<session id>/<client id>`` (what the upload knows)
+    or by its row id. Answers the number of new detections (0 when skipped)."""
+    with c.uow() as db:
+        session_id, _, client_id = item_ref.rpartition("/")
+        if session_id:
+            item = evidence_repo.by_client_id(db, session_id, client_id)
+        else:
+            item = evidence_repo.get(db, item_ref)
+        if item is None or item.status != "stored":
+            return 0
+        fns = registry.analysers_for(item.kind)
+        if not fns:
+            return 0  # no analyser for this kind (yet)
+        if opener is None:
+            log.warning("evidence item %s not analysed: the worker has no analysis key (ADR 0009)", item_ref)
+            return 0
+        exam = exams_repo.get(db, item.exam_id)
+        assert exam is not None
+        policy = parse_policy(exam.policy)
+        plaintext = opener.open(db, item)
+        capture = registry.Capture(
+            item.kind,
+            item.client_id,
+            item.captured_at,
+            tuple(policy.process_snapshots.forbidden),
+            tuple(policy.browser_history.allowed_sites),
+        )
+        found = registry.analyse(plaintext, capture)
+        new = service.record(db, exam.id, item.session_id, "worker", found)
+        if new:
+            service.rebuild(db, exam, item.session_id)
+        return new
+
+
+def _session_end(session: ExamSession, exam: Exam, now: datetime) -> datetime:
+    """Where an open span (focus never regained, still offline) ends: hand-in, close, or now."""
+    return min(x for x in (session.handed_in_at, session.closed_at, now) if x is not None)
+
+
+def _agent_detection(e: Event) -> tuple[Detection, str] | None:
+    behaviour = e.type.removeprefix("detection.")
+    if behaviour not in BEHAVIOURS or e.score is None:
+        return None
+    data: dict[str, Any] = e.data or {}
+    try:
+        end = datetime.fromisoformat(str(data.get("end") or e.at.isoformat()))
+        evidence = tuple(str(x) for x in data.get("evidence", []))[:50]
+        facts = data.get("facts") if isinstance(data.get("facts"), dict) else {}
+        d = Detection(behaviour, e.score, e.at, max(end, e.at), evidence, facts or {})
+    except (ValueError, TypeError):
+        return None  # a malformed report from an agent is ignored, not fatal
+    return d, f"event:{e.client_id}"
+
+
+def analyse_session(c: Container, session_id: str) -> int:
+    """Event-based detectors (worker source) and the agent's own detections (agent source)."""
+    now = utcnow()
+    with c.uow() as db:
+        session = sessions_repo.get(db, session_id)
+        if session is None:
+            return 0
+        exam = exams_repo.get(db, session.exam_id)
+        assert exam is not None
+        events = repository.events_of_session(db, session.id)
+        facts = [activity.ActivityEvent(e.type, e.at, e.data or {}, e.client_id) for e in events]
+        periods = [(p.started_at, p.ended_at) for p in sessions_repo.offline_periods(db, [session.id])]
+        found = activity.from_events(facts, periods, _session_end(session, exam, now))
+        # Spans still open change as time passes: derived detections are replaced, not accumulated.
+        repository.forget_detections(db, [session.id], "worker", EVENTS_PREFIX)
+        db.flush()
+        worker = [(d, EVENTS_PREFIX + service.fingerprint(d)) for d in found]
+        new = service.record(db, exam.id, session.id, "worker", worker)
+        agent = [x for x in (_agent_detection(e) for e in events if e.type.startswith("detection.")) if x]
+        new += service.record(db, exam.id, session.id, "agent", agent)
+        service.rebuild(db, exam, session.id)
+        return new
+
+
+def analyse_handins(c: Container, exam_id: str, opener: EvidenceOpener | None) -> int:
+    """Near-identical hand-ins across the exam's candidates. Answers the number of pairs found."""
+    if opener is None:
+        log.warning("hand-ins of exam %s not compared: the worker has no analysis key (ADR 0009)", exam_id)
+        return 0
+    now = utcnow()
+    with c.uow() as db:
+        exam = exams_repo.get(db, exam_id)
+        if exam is None:
+            return 0
+        texts: dict[str, list[str]] = {}
+        evidence: dict[str, list[str]] = {}
+        for item in evidence_repo.stored_for_exam(db, exam_id):
+            if item.kind != "handin_file":
+                continue
+            texts.setdefault(item.session_id, []).append(similarity.text_of(opener.open(db, item)))
+            evidence.setdefault(item.session_id, []).append(item.client_id)
+        rules = service.exam_rules(db, exam)
+        threshold = min(0.5, rules["handin.near_duplicate"].threshold)
+        pairs = similarity.near_duplicates({k: "\n".join(v) for k, v in texts.items()}, threshold)
+        sessions = sorted(texts)
+        repository.forget_detections(db, sessions, "worker", HANDINS_PREFIX)
+        db.flush()
+        for pair in pairs:
+            ev = {k: tuple(v) for k, v in evidence.items()}
+            for me, d in similarity.detections_for(pair, now, ev).items():
+                other = pair.b if me == pair.a else pair.a
+                service.record(db, exam.id, me, "worker", [(d, f"{HANDINS_PREFIX}{other}")])
+        for sid in sessions:
+            service.rebuild(db, exam, sid, rules)
+        return len(pairs)
