@@ -50,7 +50,7 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     r = invigil(
         "demo",
         "--candidates",
-        "8",
+        "9",
         "--minutes",
         "0.6",
         "--exit",
@@ -63,7 +63,7 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     rows = json.loads(summary.read_text())
-    assert len(rows) == 8
+    assert len(rows) == 9
     for row in rows:
         assert {"candidate", "state", "items", "bytes", "offline_seconds"} <= set(row)
     by = {row["scripted"]: row for row in rows}
@@ -83,6 +83,9 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     for who in ("hands in a copy", "copies the copy"):
         assert by[who]["flag_behaviours"] == ["handin.near_duplicate"], by[who]
     assert by["loses the network"]["flag_behaviours"] == ["network.offline"]
+    assert "face.multiple" in by["has a second person in view"]["flag_behaviours"], by[
+        "has a second person in view"
+    ]
     for who in ("hands in early", "wrong code first", "wrong PIN first", "never activates"):
         assert by[who]["flag_behaviours"] == [], by[who]
     assert "flags" in r.stdout

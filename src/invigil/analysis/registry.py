@@ -2,9 +2,9 @@
 opening) both look analysers up here, so the two passes run the very same code.
 
 An analyser is a pure function ``(plaintext, Capture) -> list[Detection]``. The activity analysers
-are registered below. Webcam and audio analysers plug in from ``invigil.analysis.vision`` and
-``invigil.analysis.audio`` when those modules exist: each may define ``ANALYSERS: dict[kind, fn]``
-(or call ``register``). A kind with no analyser is skipped, not an error.
+are registered below. Webcam and audio analysers plug in from ``invigil.analysis.perception`` (its
+``ANALYSERS: dict[kind, fn]``) when their models are installed. A kind with no analyser is skipped,
+not an error.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _load_optional() -> None:
     if _optional_loaded:
         return
     _optional_loaded = True
-    for name in ("invigil.analysis.vision", "invigil.analysis.audio"):
+    for name in ("invigil.analysis.perception",):
         try:
             module = importlib.import_module(name)
         except ImportError:

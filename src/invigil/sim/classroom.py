@@ -17,6 +17,7 @@ from invigil.agent.sources.sample import (
     SampleProcesses,
     SampleScreen,
     SampleWebcam,
+    group_photo,
     webcam_frames,
 )
 from invigil.kit.clock import utcnow
@@ -34,6 +35,7 @@ class Behaviour:
     wrong_pin_first: bool = False
     extra_programs: tuple[str, ...] = ()  # started during the exam (forbidden by the demo's policy)
     handin_text: str = ""  # the hand-in's text, when scripted (near-identical hand-ins)
+    second_person: bool = False  # someone else is in the camera's view now and then
 
 
 # Two candidates hand in nearly the same essay: the worker's MinHash comparison flags the pair.
@@ -56,6 +58,7 @@ def script(n: int, seed: int = 7) -> list[Behaviour]:
         Behaviour("wrong PIN first", handin_at=0.85, wrong_pin_first=True),
         Behaviour("starts a forbidden program", handin_at=0.9, extra_programs=("discord",)),
         Behaviour("hands in a copy", handin_at=0.88, handin_text=SHARED_ESSAY),
+        Behaviour("has a second person in view", handin_at=0.9, second_person=True),
         Behaviour("copies the copy", handin_at=0.93, handin_text=SHARED_ESSAY.replace("(case 3)", "(three)")),
     ]
     for i, b in enumerate(special[:n]):
@@ -78,7 +81,12 @@ def _sources(seat: Seat, frames: list[bytes]) -> Callable[[Policy], list]:  # ty
             policy,
             {
                 "screenshot": lambda: SampleScreen(label=seat.pseudonym),
-                "webcam_frame": lambda: SampleWebcam(frames, start=hash(seat.pseudonym) % len(frames)),
+                "webcam_frame": lambda: SampleWebcam(
+                    [x for f in frames for x in (f, group_photo())]
+                    if seat.behaviour.second_person
+                    else frames,
+                    start=hash(seat.pseudonym) % len(frames),
+                ),
                 "process_snapshot": lambda: SampleProcesses(
                     extra=list(seat.behaviour.extra_programs), seed=seat.pseudonym
                 ),

@@ -28,6 +28,11 @@ BASE_PROCESSES = [
 ]
 
 
+def group_photo() -> bytes:
+    """Several people in one picture (Unsplash License): a webcam with a second person in view."""
+    return (SAMPLES / "group_roland-samuel-unsplash.jpg").read_bytes()
+
+
 def webcam_frames() -> list[bytes]:
     return [
         p.read_bytes()
