@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         default=60, ge=1, description="Wrong codes per client network per window."
     )
     activation_window_seconds: int = Field(default=600, ge=1)
+    max_pending_writes: int = Field(
+        default=1000, ge=1, description="Heartbeats and event batches waiting to commit; beyond: 503, retry."
+    )
 
     # Staff access.
     staff_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from invigil.config import Settings
 from invigil.kit import signing
 from invigil.kit.db import make_engine, make_sessionmaker, unit_of_work
+from invigil.kit.groupcommit import GroupCommit
 from invigil.storage import BlobStore
 from invigil.storage.factory import blob_store_from_settings
 
@@ -34,8 +35,15 @@ class Container:
         return unit_of_work(self.sessions)
 
     @cached_property
+    def writer(self) -> GroupCommit:
+        """Group commit for the agent's small writes (heartbeats, events); its thread starts on first use."""
+        return GroupCommit(self.sessions, max_pending=self.settings.max_pending_writes)
+
+    @cached_property
     def signer(self) -> ed25519.Ed25519PrivateKey:
         return signing.load_or_create(self.settings.keys_dir / "receipt-signing.pem")
 
     def close(self) -> None:
+        if "writer" in self.__dict__:
+            self.writer.close()
         self.engine.dispose()

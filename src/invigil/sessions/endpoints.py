@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
 
 from invigil.container import Container
 from invigil.http import bearer, client_bucket, container
@@ -34,18 +35,34 @@ def activate(
         raise
 
 
+# Heartbeats and events are small and many: they go through group commit (kit/groupcommit.py), one
+# transaction for many requests, each answered after the commit.
+
+
 @router.post("/heartbeat", response_model=v1.HeartbeatAck)
-def heartbeat(body: v1.Heartbeat, request: Request, c: Container = Depends(container)) -> v1.HeartbeatAck:
-    with c.uow() as db:
-        session = service.authenticate(db, bearer(request))
-        return service.heartbeat(db, session, body, utcnow())
+async def heartbeat(
+    body: v1.Heartbeat, request: Request, c: Container = Depends(container)
+) -> v1.HeartbeatAck:
+    token, now = bearer(request), utcnow()
+
+    def work(db: Session) -> v1.HeartbeatAck:
+        session = service.authenticate(db, token)
+        return service.heartbeat(db, session, body, now)
+
+    return await c.writer.run(work)
 
 
 @router.post("/events", response_model=v1.EventBatchAck)
-def events(body: v1.EventBatch, request: Request, c: Container = Depends(container)) -> v1.EventBatchAck:
-    with c.uow() as db:
-        session = service.authenticate(db, bearer(request))
-        return service.record_events(db, session, body, utcnow(), c.settings.max_event_batch)
+async def events(
+    body: v1.EventBatch, request: Request, c: Container = Depends(container)
+) -> v1.EventBatchAck:
+    token, now, max_batch = bearer(request), utcnow(), c.settings.max_event_batch
+
+    def work(db: Session) -> v1.EventBatchAck:
+        session = service.authenticate(db, token)
+        return service.record_events(db, session, body, now, max_batch)
+
+    return await c.writer.run(work)
 
 
 @router.post("/handin", response_model=v1.Receipt)

@@ -177,13 +177,11 @@ def record_events(
                 "received_at": now,
             }
         )
-    # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones.
-    stmt = (
-        _insert_ignore(db)(Event)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["session_id", "client_id"])
-    )
-    accepted = len(db.execute(stmt.returning(Event.client_id)).all())
+    # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones. Core
+    # with the rows as parameters, not ORM .values(rows): one cached compilation for every batch size.
+    table = Event.__table__
+    stmt = _insert_ignore(db)(table).on_conflict_do_nothing(index_elements=["session_id", "client_id"])
+    accepted = len(db.execute(stmt.returning(table.c.client_id), rows).all())
     return v1.EventBatchAck(accepted=accepted, duplicates=len(rows) - accepted)
 
 

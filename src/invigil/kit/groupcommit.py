@@ -1,0 +1,128 @@
+"""Group commit: small units of work from many requests, run on one thread, many to a transaction.
+
+Heartbeats and event batches are tiny writes that arrive by the thousand. Run one transaction per
+request on the thread pool, and every request pays for a thread hop, a pool checkout, a commit
+and, on SQLite, a wait for the single write lock (docs/adr/0006-group-commit.md). Here an
+``async`` endpoint hands its unit of work, a function of a ``Session``, to ``GroupCommit.run``. One
+thread takes whatever has queued up meanwhile (up to ``max_batch``), runs the functions one after the
+other in one session, commits once, and only then answers each waiting request: nothing is
+acknowledged before it is committed.
+
+If any function raises, or the commit fails, the whole batch is rolled back and every function in it
+runs again alone, in a transaction of its own, so each request gets exactly the answer or the error
+it would have had by itself. The functions must therefore be repeatable and only touch the database
+(no blob writes): the service functions they call already are, as retries by agents need that too.
+
+When more than ``max_pending`` units are waiting, ``run`` refuses at once with ``Busy`` (503 and
+``Retry-After``); agents treat it like any transient error and retry with backoff (backpressure
+instead of queues that outgrow the agents' timeouts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from invigil.kit.db import unit_of_work
+from invigil.kit.errors import ServiceUnavailable
+
+T = TypeVar("T")
+log = logging.getLogger("invigil.groupcommit")
+
+
+class Busy(ServiceUnavailable):
+    code = "busy"
+
+
+@dataclass
+class _Job(Generic[T]):
+    work: Callable[[Session], T]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[T]
+
+    def answer(self, result: Any = None, error: BaseException | None = None) -> None:
+        self.loop.call_soon_threadsafe(self._settle, result, error)
+
+    def _settle(self, result: Any, error: BaseException | None) -> None:
+        if self.future.done():  # the request went away (client disconnected); the work is done anyway
+            return
+        if error is not None:
+            self.future.set_exception(error)
+        else:
+            self.future.set_result(result)
+
+
+class GroupCommit:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        max_batch: int = 64,
+        max_pending: int = 1000,
+        retry_after: int = 2,
+    ) -> None:
+        self._sessions = sessions
+        self.max_batch, self.max_pending, self.retry_after = max_batch, max_pending, retry_after
+        self._queue: deque[_Job[Any]] = deque()
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.batches = self.units = 0  # for tests and benchmarks
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(db)`` in the next group transaction; its result once that has committed."""
+        loop = asyncio.get_running_loop()
+        job: _Job[T] = _Job(work, loop, loop.create_future())
+        with self._wake:
+            if self._stopping or len(self._queue) >= self.max_pending:
+                message = "The server is busy. Nothing was lost: try again shortly."
+                raise Busy(message, retry_after=self.retry_after)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="invigil-group-commit", daemon=True)
+                self._thread.start()
+            self._queue.append(job)
+            self._wake.notify()
+        return await job.future
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish what is queued, then stop the thread."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue and not self._stopping:
+                    self._wake.wait()
+                if not self._queue:
+                    return
+                batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
+            self._execute(batch)
+
+    def _execute(self, batch: list[_Job[Any]]) -> None:
+        results = []
+        try:
+            with unit_of_work(self._sessions) as db:
+                for job in batch:
+                    results.append(job.work(db))
+        except BaseException as exc:  # every error goes back to its request
+            if len(batch) == 1:
+                batch[0].answer(error=exc)
+                return
+            for job in batch:  # rolled back: each one again, alone, for its own answer
+                self._execute([job])
+            return
+        self.batches += 1
+        self.units += len(batch)
+        for job, result in zip(batch, results, strict=True):
+            job.answer(result)
