@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 
@@ -28,6 +29,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Fewer threads than anyio's 40: on a small node more only contend for the GIL and the
+        # database pool (docs/adr/0006-group-commit-and-backpressure.md).
+        to_thread.current_default_thread_limiter().total_tokens = c.settings.thread_pool_size
         sweeper = None
         if c.settings.run_jobs_in_process:
             sweeper = Sweeper(c, c.settings.sweep_interval_seconds)

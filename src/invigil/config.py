@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     max_pending_writes: int = Field(
         default=1000, ge=1, description="Heartbeats and event batches waiting to commit; beyond: 503, retry."
     )
+    max_pending_uploads: int = Field(
+        default=64, ge=1, description="Evidence uploads being stored at once per process; beyond: 503, retry."
+    )
+    # Sync endpoints and uploads run on this many threads; keep it below the PostgreSQL pool (20).
+    thread_pool_size: int = Field(default=16, ge=1)
 
     # Staff access.
     staff_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from invigil.config import Settings
 from invigil.kit import signing
+from invigil.kit.backpressure import Gate
 from invigil.kit.db import make_engine, make_sessionmaker, unit_of_work
 from invigil.kit.groupcommit import GroupCommit
 from invigil.storage import BlobStore
@@ -38,6 +39,11 @@ class Container:
     def writer(self) -> GroupCommit:
         """Group commit for the agent's small writes (heartbeats, events); its thread starts on first use."""
         return GroupCommit(self.sessions, max_pending=self.settings.max_pending_writes)
+
+    @cached_property
+    def upload_gate(self) -> Gate:
+        """Evidence uploads waiting for or running on the thread pool; beyond the limit: 503."""
+        return Gate(self.settings.max_pending_uploads)
 
     @cached_property
     def signer(self) -> ed25519.Ed25519PrivateKey:

@@ -2,7 +2,7 @@
 
 Heartbeats and event batches are tiny writes that arrive by the thousand. Run one transaction per
 request on the thread pool, and every request pays for a thread hop, a pool checkout, a commit
-and, on SQLite, a wait for the single write lock (docs/adr/0006-group-commit.md). Here an
+and, on SQLite, a wait for the single write lock (docs/adr/0006-group-commit-and-backpressure.md). Here an
 ``async`` endpoint hands its unit of work, a function of a ``Session``, to ``GroupCommit.run``. One
 thread takes whatever has queued up meanwhile (up to ``max_batch``), runs the functions one after the
 other in one session, commits once, and only then answers each waiting request: nothing is
@@ -13,9 +13,8 @@ runs again alone, in a transaction of its own, so each request gets exactly the 
 it would have had by itself. The functions must therefore be repeatable and only touch the database
 (no blob writes): the service functions they call already are, as retries by agents need that too.
 
-When more than ``max_pending`` units are waiting, ``run`` refuses at once with ``Busy`` (503 and
-``Retry-After``); agents treat it like any transient error and retry with backoff (backpressure
-instead of queues that outgrow the agents' timeouts).
+When ``max_pending`` units are waiting, ``run`` refuses the next one at once with 503 and
+``Retry-After`` (kit/backpressure.py); agents treat it like any transient error and retry with backoff.
 """
 
 from __future__ import annotations
@@ -30,15 +29,11 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from invigil.kit.backpressure import busy
 from invigil.kit.db import unit_of_work
-from invigil.kit.errors import ServiceUnavailable
 
 T = TypeVar("T")
 log = logging.getLogger("invigil.groupcommit")
-
-
-class Busy(ServiceUnavailable):
-    code = "busy"
 
 
 @dataclass
@@ -47,16 +42,27 @@ class _Job(Generic[T]):
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[T]
 
-    def answer(self, result: Any = None, error: BaseException | None = None) -> None:
-        self.loop.call_soon_threadsafe(self._settle, result, error)
 
-    def _settle(self, result: Any, error: BaseException | None) -> None:
-        if self.future.done():  # the request went away (client disconnected); the work is done anyway
-            return
+_Answer = tuple[_Job[Any], Any, BaseException | None]
+
+
+def _answer(answers: list[_Answer]) -> None:
+    """Wake each waiting request, with one call into each event loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Answer]] = {}
+    for answer in answers:
+        by_loop.setdefault(answer[0].loop, []).append(answer)
+    for loop, some in by_loop.items():
+        loop.call_soon_threadsafe(_settle, some)
+
+
+def _settle(answers: list[_Answer]) -> None:
+    for job, result, error in answers:
+        if job.future.done():  # the request went away (client disconnected); the work is done anyway
+            continue
         if error is not None:
-            self.future.set_exception(error)
+            job.future.set_exception(error)
         else:
-            self.future.set_result(result)
+            job.future.set_result(result)
 
 
 class GroupCommit:
@@ -81,8 +87,7 @@ class GroupCommit:
         job: _Job[T] = _Job(work, loop, loop.create_future())
         with self._wake:
             if self._stopping or len(self._queue) >= self.max_pending:
-                message = "The server is busy. Nothing was lost: try again shortly."
-                raise Busy(message, retry_after=self.retry_after)
+                raise busy(self.retry_after)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="invigil-group-commit", daemon=True)
                 self._thread.start()
@@ -110,6 +115,9 @@ class GroupCommit:
             self._execute(batch)
 
     def _execute(self, batch: list[_Job[Any]]) -> None:
+        _answer(self._attempt(batch))
+
+    def _attempt(self, batch: list[_Job[Any]]) -> list[_Answer]:
         results = []
         try:
             with unit_of_work(self._sessions) as db:
@@ -117,12 +125,9 @@ class GroupCommit:
                     results.append(job.work(db))
         except BaseException as exc:  # every error goes back to its request
             if len(batch) == 1:
-                batch[0].answer(error=exc)
-                return
-            for job in batch:  # rolled back: each one again, alone, for its own answer
-                self._execute([job])
-            return
+                return [(batch[0], None, exc)]
+            # Rolled back: each one again, alone, for its own answer.
+            return [answer for job in batch for answer in self._attempt([job])]
         self.batches += 1
         self.units += len(batch)
-        for job, result in zip(batch, results, strict=True):
-            job.answer(result)
+        return [(job, result, None) for job, result in zip(batch, results, strict=True)]
