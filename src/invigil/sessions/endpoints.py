@@ -9,7 +9,7 @@ from invigil.container import Container
 from invigil.http import bearer, client_bucket, container
 from invigil.kit.clock import utcnow
 from invigil.protocol import v1
-from invigil.sessions import ratelimit, service
+from invigil.sessions import hotpath, ratelimit, service
 
 router = APIRouter(prefix=v1.PREFIX, tags=["agent"])
 
@@ -46,6 +46,9 @@ async def heartbeat(
     token, now = bearer(request), utcnow()
 
     def work(db: Session) -> v1.HeartbeatAck:
+        ack = hotpath.heartbeat(db, token, body, now)
+        if ack is not None:
+            return ack
         session = service.authenticate(db, token)
         return service.heartbeat(db, session, body, now)
 
@@ -59,7 +62,7 @@ async def events(
     token, now, max_batch = bearer(request), utcnow(), c.settings.max_event_batch
 
     def work(db: Session) -> v1.EventBatchAck:
-        session = service.authenticate(db, token)
+        session = hotpath.live_session(db, token) or service.authenticate(db, token)
         return service.record_events(db, session, body, now, max_batch)
 
     return await c.writer.run(work)

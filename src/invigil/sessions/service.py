@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
@@ -142,17 +143,25 @@ def heartbeat(db: Session, session: ExamSession, hb: v1.Heartbeat, now: datetime
             move(session, State.RUNNING)
         elif state is State.HANDED_IN and hb.phase == "tail":
             move(session, State.TAIL)
-    return v1.HeartbeatAck(
-        state=session.state, server_time=now, exam_key_id=exam_facts(db, session.exam_id).current_kid
-    )
+    return heartbeat_ack(db, session.exam_id, session.state, now)
+
+
+def heartbeat_ack(db: Session, exam_id: str, state: str, now: datetime) -> v1.HeartbeatAck:
+    """The answer to a heartbeat (also built by hotpath.heartbeat for the common case)."""
+    return v1.HeartbeatAck(state=state, server_time=now, exam_key_id=exam_facts(db, exam_id).current_kid)
 
 
 def _insert_ignore(db: Session):  # type: ignore[no-untyped-def]
     return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
 def record_events(
-    db: Session, session: ExamSession, batch: v1.EventBatch, now: datetime, max_batch: int
+    db: Session, session: _HasId, batch: v1.EventBatch, now: datetime, max_batch: int
 ) -> v1.EventBatchAck:
     if len(batch.events) > max_batch:
         raise Invalid(f"At most {max_batch} events per batch.")
@@ -292,9 +301,7 @@ def sweep(db: Session, now: datetime, offline_after_seconds: int) -> dict[str, i
         if State(session.state) in (State.ACTIVATED, State.RUNNING):
             move(session, State.OFFLINE)
         counts["offline"] += 1
-    for session, exam in repository.sessions_in_states(
-        db, (State.ISSUED, State.ACTIVATED, State.RUNNING, State.OFFLINE, State.HANDED_IN, State.TAIL)
-    ):
+    for session, exam in repository.sweep_candidates(db, now, offline_after_seconds):
         state = State(session.state)
         if state in (State.HANDED_IN, State.TAIL):
             assert session.tail_ends_at is not None
