@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from invigil.kit import tokens
@@ -34,23 +34,29 @@ class SessionRef:
     state: str
 
 
+_c = _sessions.c
+# Built once: constructing and cache-keying a statement costs more than running it on SQLite.
+_HEARTBEAT = (
+    update(_sessions)
+    .where(
+        _c.token_hash == bindparam("token_hash"),
+        _c.state == State.RUNNING.value,
+        _c.offline_since.is_(None),
+        _c.last_seq < bindparam("seq"),
+    )
+    .values(last_seq=bindparam("seq"), last_heartbeat_at=bindparam("now"))
+    .returning(_c.exam_id, _c.state)
+)
+_LOOKUP = select(_c.id, _c.exam_id, _c.state).where(_c.token_hash == bindparam("token_hash"))
+
+
 def heartbeat(db: Session, token: str | None, hb: v1.Heartbeat, now: datetime) -> v1.HeartbeatAck | None:
     """The next heartbeat of a running session that is not offline: only ``seq`` and the time change,
     exactly what ``service.heartbeat`` does in that state. None: take the full path."""
     if not token:
         return None
-    c = _sessions.c
-    row = db.execute(
-        update(_sessions)
-        .where(
-            c.token_hash == tokens.token_hash(token),
-            c.state == State.RUNNING.value,
-            c.offline_since.is_(None),
-            c.last_seq < hb.seq,
-        )
-        .values(last_seq=hb.seq, last_heartbeat_at=now)
-        .returning(c.exam_id, c.state)
-    ).first()
+    params = {"token_hash": tokens.token_hash(token), "seq": hb.seq, "now": now}
+    row = db.execute(_HEARTBEAT, params).first()
     if row is None:
         return None
     return service.heartbeat_ack(db, row.exam_id, row.state, now)
@@ -60,10 +66,7 @@ def live_session(db: Session, token: str | None) -> SessionRef | None:
     """The live session of this token, or None (the full path then says why not)."""
     if not token:
         return None
-    c = _sessions.c
-    row = db.execute(
-        select(c.id, c.exam_id, c.state).where(c.token_hash == tokens.token_hash(token))
-    ).first()
+    row = db.execute(_LOOKUP, {"token_hash": tokens.token_hash(token)}).first()
     if row is None or State(row.state) not in LIVE:
         return None
     return SessionRef(row.id, row.exam_id, row.state)
