@@ -39,15 +39,15 @@ _c = _sessions.c
 _HEARTBEAT = (
     update(_sessions)
     .where(
-        _c.token_hash == bindparam("token_hash"),
+        _c.token_hash == bindparam("b_token_hash"),
         _c.state == State.RUNNING.value,
         _c.offline_since.is_(None),
-        _c.last_seq < bindparam("seq"),
+        _c.last_seq < bindparam("b_seq"),
     )
-    .values(last_seq=bindparam("seq"), last_heartbeat_at=bindparam("now"))
+    .values(last_seq=bindparam("b_seq"), last_heartbeat_at=bindparam("b_now"))
     .returning(_c.exam_id, _c.state)
 )
-_LOOKUP = select(_c.id, _c.exam_id, _c.state).where(_c.token_hash == bindparam("token_hash"))
+_LOOKUP = select(_c.id, _c.exam_id, _c.state).where(_c.token_hash == bindparam("b_token_hash"))
 
 
 def heartbeat(db: Session, token: str | None, hb: v1.Heartbeat, now: datetime) -> v1.HeartbeatAck | None:
@@ -55,7 +55,7 @@ def heartbeat(db: Session, token: str | None, hb: v1.Heartbeat, now: datetime) -
     exactly what ``service.heartbeat`` does in that state. None: take the full path."""
     if not token:
         return None
-    params = {"token_hash": tokens.token_hash(token), "seq": hb.seq, "now": now}
+    params = {"b_token_hash": tokens.token_hash(token), "b_seq": hb.seq, "b_now": now}
     row = db.execute(_HEARTBEAT, params).first()
     if row is None:
         return None
@@ -66,7 +66,7 @@ def live_session(db: Session, token: str | None) -> SessionRef | None:
     """The live session of this token, or None (the full path then says why not)."""
     if not token:
         return None
-    row = db.execute(_LOOKUP, {"token_hash": tokens.token_hash(token)}).first()
+    row = db.execute(_LOOKUP, {"b_token_hash": tokens.token_hash(token)}).first()
     if row is None or State(row.state) not in LIVE:
         return None
     return SessionRef(row.id, row.exam_id, row.state)
