@@ -25,7 +25,6 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
-_HELD = "invigil_write_lock"
 
 
 class WriteLock:
@@ -58,20 +57,39 @@ def serialize_writes(engine: Engine, database: str | None, timeout: float = 30.0
     """Install the lock on a SQLite engine; ``database`` is the file (None: in memory)."""
     path = Path(f"{database}.writelock") if database and database != ":memory:" else None
     lock = WriteLock(path, timeout)
+    holder: list[int | None] = [None]  # id() of the DBAPI connection in a write transaction
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        info = conn.info
-        if not info.get(_HELD) and statement.lstrip()[:7].upper().startswith(_WRITES):
-            info[_HELD] = lock.acquire()
+        dbapi = id(conn.connection.dbapi_connection)
+        if holder[0] != dbapi and statement.lstrip()[:7].upper().startswith(_WRITES) and lock.acquire():
+            holder[0] = dbapi
 
-    def _release(info: dict[str, Any]) -> None:
-        if info.pop(_HELD, False):
+    def _release(dbapi_connection: Any) -> None:
+        if dbapi_connection is not None and holder[0] == id(dbapi_connection):
+            holder[0] = None
             lock.release()
 
-    event.listen(engine, "commit", lambda conn: _release(conn.info))
-    event.listen(engine, "rollback", lambda conn: _release(conn.info))
+    # After SQLite's own COMMIT or ROLLBACK, not before (the "commit" event comes before it), so
+    # that the next writer never finds SQLite's lock still taken.
+    dialect = engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def _commit(dbapi_connection: Any) -> None:
+        try:
+            do_commit(dbapi_connection)
+        finally:
+            _release(dbapi_connection)
+
+    def _rollback(dbapi_connection: Any) -> None:
+        try:
+            do_rollback(dbapi_connection)
+        finally:
+            _release(dbapi_connection)
+
+    dialect.do_commit = _commit  # type: ignore[method-assign]
+    dialect.do_rollback = _rollback  # type: ignore[method-assign]
     # Belt and braces: a connection that goes back to the pool or away never keeps the lock.
-    event.listen(engine, "checkin", lambda _dbapi, record: _release(record.info))
-    event.listen(engine, "invalidate", lambda _dbapi, record, _exc: _release(record.info))
+    event.listen(engine, "checkin", lambda dbapi, _record: _release(dbapi))
+    event.listen(engine, "invalidate", lambda dbapi, _record, _exc: _release(dbapi))
     return lock
