@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -72,4 +73,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         """The public key that verifies hand-in receipts."""
         return {"algorithm": "Ed25519", "public_key": signing.public_b64(c.signer)}
 
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as `invigil serve` runs it (one per worker process). Modules, routes and models live
+    as long as the process: frozen, they stay out of every later garbage collection, whose pauses
+    stall all requests at once."""
+    app = create_app()
+    gc.collect()
+    gc.freeze()
     return app

@@ -66,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     if args.workers > 1:
         uvicorn.run(
-            "invigil.app:create_app",
+            "invigil.app:create_served_app",
             factory=True,
             host=settings.host,
             port=port,
@@ -75,11 +75,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log=False,
         )
     else:
-        from invigil.app import create_app
+        from invigil.app import create_served_app
 
-        uvicorn.run(
-            create_app(settings), host=settings.host, port=port, log_level="warning", access_log=False
-        )
+        uvicorn.run(create_served_app(), host=settings.host, port=port, log_level="warning", access_log=False)
     return 0
 
 

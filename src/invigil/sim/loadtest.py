@@ -50,6 +50,9 @@ from invigil.sim.load.options import LoadOptions, Target
 from invigil.sim.load.report import Outcome, build_report, ms, print_report
 from invigil.sim.load.stats import ENDPOINTS, percentile
 
+# Latencies "after the arrivals" start this long after the last candidate's arrival (activation).
+STEADY_AFTER_RAMP = 10.0
+
 __all__ = ["ENDPOINTS", "LoadOptions", "build_report", "percentile", "print_report", "run_loadtest"]
 
 
@@ -73,12 +76,14 @@ class GcPauses:
         # are still collected; the rest waits until the run ends (it is bounded).
         self._thresholds = gc.get_threshold()
         gc.collect()
+        gc.freeze()  # what exists now (agents, keys, codes) is never scanned again
         gc.set_threshold(self._thresholds[0], self._thresholds[1], 1_000_000_000)
         gc.callbacks.append(self._callback)
         return self
 
     def __exit__(self, *_exc: object) -> None:
         gc.callbacks.remove(self._callback)
+        gc.unfreeze()
         gc.set_threshold(*self._thresholds)
 
     def summary(self) -> dict[str, float]:
@@ -167,7 +172,10 @@ async def _drive(opts: LoadOptions, target: Target) -> Outcome:
         agents = [SimAgent(run, code) for code in target.codes[: opts.candidates]]
         phase = await _timed_phase(run, agents, target, start)
         board = await _board(staff_http, headers, target.exam_id)
-    return Outcome(agents, run.stats, phase.elapsed, phase.cpu_percent, phase.loop_lag, phase.gc, board)
+    steady_from = start + opts.ramp_seconds + STEADY_AFTER_RAMP
+    return Outcome(
+        agents, run.stats, phase.elapsed, phase.cpu_percent, phase.loop_lag, phase.gc, board, steady_from
+    )
 
 
 

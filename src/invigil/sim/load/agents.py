@@ -44,11 +44,11 @@ class Run:
         """One protocol call with retries on transient errors; None if it never succeeded."""
         loop = asyncio.get_running_loop()
         for attempt in range(self.opts.max_retries + 1):
-            started = time.perf_counter()
+            started, at = time.perf_counter(), loop.time()
             try:
                 result = await request()
             except (TransientError, ProtocolError) as exc:
-                self.stats.attempt(endpoint, time.perf_counter() - started, error_kind(exc))
+                self.stats.attempt(endpoint, at, time.perf_counter() - started, error_kind(exc))
                 if isinstance(exc, ProtocolError) or attempt == self.opts.max_retries:
                     break
                 if loop.time() >= self.stop_retrying:
@@ -56,7 +56,7 @@ class Run:
                 self.stats.endpoints[endpoint].retries += 1
                 await asyncio.sleep(min(8.0, 0.5 * 2**attempt) * self.rng.uniform(0.5, 1.5))
                 continue
-            self.stats.attempt(endpoint, time.perf_counter() - started)
+            self.stats.attempt(endpoint, at, time.perf_counter() - started)
             return result
         self.stats.endpoints[endpoint].gave_up += 1
         return None

@@ -24,6 +24,7 @@ class Outcome:
     loop_lag: list[float]
     gc: dict[str, float]
     board: dict[str, int]
+    steady_from: float  # event-loop time: arrivals over, plus STEADY_AFTER_RAMP seconds
 
 
 def _items(agents: list[SimAgent], board: dict[str, int]) -> dict[str, int]:
@@ -70,7 +71,7 @@ def _endpoint_report(s: EndpointStats, elapsed: float) -> dict[str, Any]:
 def build_report(opts: LoadOptions, target: Target, out: Outcome) -> dict[str, Any]:
     items = _items(out.agents, out.board)
     everything = [x for s in out.stats.endpoints.values() for x in s.latencies]
-    total = {
+    total: dict[str, Any] = {
         "requests": len(everything),
         "rps": round(len(everything) / out.elapsed, 1) if out.elapsed else 0.0,
         "p50_ms": ms(percentile(everything, 50)),
@@ -79,6 +80,13 @@ def build_report(opts: LoadOptions, target: Target, out: Outcome) -> dict[str, A
         "max_ms": ms(max(everything, default=0.0)),
         "failed": sum(s.failed for s in out.stats.endpoints.values()),
         "retries": sum(s.retries for s in out.stats.endpoints.values()),
+    }
+    steady = out.stats.steady(out.steady_from)
+    total["steady"] = {  # once every candidate has arrived and activated: the sustained load alone
+        "requests": len(steady),
+        "p50_ms": ms(percentile(steady, 50)),
+        "p95_ms": ms(percentile(steady, 95)),
+        "p99_ms": ms(percentile(steady, 99)),
     }
     return {
         "backend": target.backend,
@@ -126,6 +134,11 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
             str(e["retries"]),
         )
     console.print(t)
+    steady = report["total"]["steady"]
+    console.print(
+        f"After the arrivals ({steady['requests']} requests): p50 {steady['p50_ms']} ms, "
+        f"p95 {steady['p95_ms']} ms, p99 {steady['p99_ms']} ms."
+    )
     items, cpu = report["items"], report["cpu_percent"]
     console.print(
         f"Items: {items['attempted']} sent, {items['acknowledged']} acknowledged, "

@@ -14,6 +14,7 @@ ENDPOINTS = ("activate", "heartbeat", "events", "evidence")
 @dataclass
 class EndpointStats:
     latencies: list[float] = field(default_factory=list)  # seconds, one per attempt
+    started: list[float] = field(default_factory=list)  # event-loop time of each attempt's start
     ok: int = 0
     failed: int = 0  # attempts that failed, transient or not
     retries: int = 0
@@ -27,14 +28,24 @@ class Stats:
     )
     errors: Counter[str] = field(default_factory=Counter)
 
-    def attempt(self, endpoint: str, seconds: float, error: str | None = None) -> None:
+    def attempt(self, endpoint: str, started: float, seconds: float, error: str | None = None) -> None:
         s = self.endpoints[endpoint]
         s.latencies.append(seconds)
+        s.started.append(started)
         if error is None:
             s.ok += 1
         else:
             s.failed += 1
             self.errors[f"{endpoint}: {error}"] += 1
+
+    def steady(self, since: float) -> list[float]:
+        """Latencies of attempts started at or after ``since`` (after the arrivals), all endpoints."""
+        return [
+            latency
+            for s in self.endpoints.values()
+            for latency, started in zip(s.latencies, s.started, strict=True)
+            if started >= since
+        ]
 
     @property
     def requests(self) -> int:
