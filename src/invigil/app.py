@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     return app
 
 
+SWITCH_INTERVAL = 0.001
+
+
 def create_served_app() -> FastAPI:
     """The app as `invigil serve` runs it (one per worker process). Modules, routes and models live
     as long as the process: frozen, they stay out of every later garbage collection, whose pauses
@@ -83,4 +87,8 @@ def create_served_app() -> FastAPI:
     app = create_app()
     gc.collect()
     gc.freeze()
+    # A thread coming back from the database waits up to the switch interval for the GIL (5 ms by
+    # default) while request threads compute; the group-commit thread does that several times per
+    # batch, and every queued request waits with it.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     return app

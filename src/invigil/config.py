@@ -48,8 +48,9 @@ class Settings(BaseSettings):
     max_pending_uploads: int = Field(
         default=64, ge=1, description="Evidence uploads being stored at once per process; beyond: 503, retry."
     )
-    # Sync endpoints and uploads run on this many threads; keep it below the PostgreSQL pool (20).
-    thread_pool_size: int = Field(default=16, ge=1)
+    # Sync endpoints and uploads run on this many threads. With the 4 group-commit threads and the
+    # sweeper it stays within the PostgreSQL pool (20), so no overflow connections open and close.
+    thread_pool_size: int = Field(default=14, ge=1)
 
     # Staff access.
     staff_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)

@@ -38,7 +38,8 @@ class Container:
     @cached_property
     def writer(self) -> GroupCommit:
         """Group commit for the agent's small writes (heartbeats, events); its thread starts on first use."""
-        return GroupCommit(self.sessions, max_pending=self.settings.max_pending_writes)
+        threads = 1 if self.engine.dialect.name == "sqlite" else 4  # SQLite: one writer at a time anyway
+        return GroupCommit(self.sessions, max_pending=self.settings.max_pending_writes, threads=threads)
 
     @cached_property
     def upload_gate(self) -> Gate:

@@ -6,7 +6,8 @@ and, on SQLite, a wait for the single write lock (docs/adr/0006-group-commit-and
 ``async`` endpoint hands its unit of work, a function of a ``Session``, to ``GroupCommit.run``. One
 thread takes whatever has queued up meanwhile (up to ``max_batch``), runs the functions one after the
 other in one session, commits once, and only then answers each waiting request: nothing is
-acknowledged before it is committed.
+acknowledged before it is committed. SQLite has one writer, so one thread; with PostgreSQL a few
+threads keep several batches in flight, as each statement is a round trip to the server.
 
 If any function raises, or the commit fails, the whole batch is rolled back and every function in it
 runs again alone, in a transaction of its own, so each request gets exactly the answer or the error
@@ -72,13 +73,15 @@ class GroupCommit:
         max_batch: int = 64,
         max_pending: int = 1000,
         retry_after: int = 2,
+        threads: int = 1,
     ) -> None:
         self._sessions = sessions
         self.max_batch, self.max_pending, self.retry_after = max_batch, max_pending, retry_after
         self._queue: deque[_Job[Any]] = deque()
         self._wake = threading.Condition()
         self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._size = threads
+        self._threads: list[threading.Thread] = []
         self.batches = self.units = 0  # for tests and benchmarks
 
     async def run(self, work: Callable[[Session], T]) -> T:
@@ -88,20 +91,25 @@ class GroupCommit:
         with self._wake:
             if self._stopping or len(self._queue) >= self.max_pending:
                 raise busy(self.retry_after)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="invigil-group-commit", daemon=True)
-                self._thread.start()
+            if not self._threads:
+                self._start()
             self._queue.append(job)
             self._wake.notify()
         return await job.future
 
+    def _start(self) -> None:
+        for n in range(self._size):
+            thread = threading.Thread(target=self._loop, name=f"invigil-group-commit-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
     def close(self, timeout: float = 10.0) -> None:
-        """Finish what is queued, then stop the thread."""
+        """Finish what is queued, then stop the threads."""
         with self._wake:
             self._stopping = True
-            self._wake.notify()
-            thread = self._thread
-        if thread is not None:
+            self._wake.notify_all()
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout)
 
     def _loop(self) -> None:
