@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import statistics
@@ -78,6 +79,10 @@ def _median(reports: list[dict[str, Any]], *path: str) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def _cell(value: float, digits: int = 0) -> str:
+    return "–" if math.isnan(value) else f"{value:.{digits}f}"  # older reports lack some fields
+
+
 def row(name: str, reports: list[dict[str, Any]]) -> str:
     """One table row; with several runs of a scenario every number is the median, ``lost`` the worst."""
     first = reports[0]
@@ -87,6 +92,10 @@ def row(name: str, reports: list[dict[str, Any]]) -> str:
     ]
     cpu = " / ".join(
         f"{_median(reports, 'cpu_percent', k):.0f}" for k in ("server", "database", "generator", "other")
+    )
+    per_request = " / ".join(
+        _cell(statistics.median(10 * (r["cpu_percent"][k] or 0) / r["total"]["rps"] for r in reports), 2)
+        for k in ("server", "database", "generator")
     )
     cells = [
         name,
@@ -98,9 +107,11 @@ def row(name: str, reports: list[dict[str, Any]]) -> str:
         f"{_median(reports, 'total', 'rps'):.0f}",
         *latencies,
         f"{_median(reports, 'total', 'p99_ms'):.0f}",
+        _cell(_median(reports, "total", "steady", "p99_ms")),
         f"{_median(reports, 'total', 'failed'):.0f}",
         str(max(r["lost"] for r in reports)),
         cpu,
+        per_request,
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -118,9 +129,11 @@ HEAD = [
     "events p50/95/99 ms",
     "evidence p50/95/99 ms",
     "all p99 ms",
+    "after arrivals p99 ms",
     "errors (retried)",
     "lost",
     "CPU % server / PG / generator / other",
+    "CPU ms per request server / PG / generator",
 ]
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -36,6 +39,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Fewer threads than anyio's 40: on a small node more only contend for the GIL and the
+        # database pool (docs/adr/0010-group-commit-and-backpressure.md).
+        to_thread.current_default_thread_limiter().total_tokens = c.settings.thread_pool_size
         sweeper = None
         if c.settings.run_jobs_in_process:
             sweeper = Sweeper(c, c.settings.sweep_interval_seconds)
@@ -81,4 +87,21 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         """The public key that verifies hand-in receipts."""
         return {"algorithm": "Ed25519", "public_key": signing.public_b64(c.signer)}
 
+    return app
+
+
+SWITCH_INTERVAL = 0.001
+
+
+def create_served_app() -> FastAPI:
+    """The app as `invigil serve` runs it (one per worker process). Modules, routes and models live
+    as long as the process: frozen, they stay out of every later garbage collection, whose pauses
+    stall all requests at once."""
+    app = create_app()
+    gc.collect()
+    gc.freeze()
+    # A thread coming back from the database waits up to the switch interval for the GIL (5 ms by
+    # default) while request threads compute; the group-commit thread does that several times per
+    # batch, and every queued request waits with it.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     return app

@@ -42,6 +42,15 @@ class Settings(BaseSettings):
         default=60, ge=1, description="Wrong codes per client network per window."
     )
     activation_window_seconds: int = Field(default=600, ge=1)
+    max_pending_writes: int = Field(
+        default=1000, ge=1, description="Heartbeats and event batches waiting to commit; beyond: 503, retry."
+    )
+    max_pending_uploads: int = Field(
+        default=64, ge=1, description="Evidence uploads being stored at once per process; beyond: 503, retry."
+    )
+    # Sync endpoints and uploads run on this many threads. With the 4 group-commit threads and the
+    # sweeper it stays within the PostgreSQL pool (20), so no overflow connections open and close.
+    thread_pool_size: int = Field(default=14, ge=1)
 
     # Staff access.
     staff_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)

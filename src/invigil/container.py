@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from invigil.config import Settings
 from invigil.kit import signing
+from invigil.kit.backpressure import Gate
 from invigil.kit.db import make_engine, make_sessionmaker, unit_of_work
+from invigil.kit.groupcommit import GroupCommit
 from invigil.storage import BlobStore
 from invigil.storage.factory import blob_store_from_settings
 
@@ -38,6 +40,17 @@ class Container:
         return unit_of_work(self.sessions)
 
     @cached_property
+    def writer(self) -> GroupCommit:
+        """Group commit for the agent's small writes (heartbeats, events); its thread starts on first use."""
+        threads = 1 if self.engine.dialect.name == "sqlite" else 4  # SQLite: one writer at a time anyway
+        return GroupCommit(self.sessions, max_pending=self.settings.max_pending_writes, threads=threads)
+
+    @cached_property
+    def upload_gate(self) -> Gate:
+        """Evidence uploads waiting for or running on the thread pool; beyond the limit: 503."""
+        return Gate(self.settings.max_pending_uploads)
+
+    @cached_property
     def signer(self) -> ed25519.Ed25519PrivateKey:
         return signing.load_or_create(self.settings.keys_dir / "receipt-signing.pem")
 
@@ -51,4 +64,6 @@ class Container:
     def close(self) -> None:
         if "jobs" in self.__dict__:
             self.jobs.close()
+        if "writer" in self.__dict__:
+            self.writer.close()
         self.engine.dispose()

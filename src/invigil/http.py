@@ -17,7 +17,8 @@ from invigil.container import Container
 from invigil.kit.errors import DomainError, PayloadTooLarge, Unauthorized
 
 
-def container(request: Request) -> Container:
+async def container(request: Request) -> Container:
+    """Async on purpose: a plain ``def`` dependency costs every request a trip through the thread pool."""
     return request.app.state.container  # type: ignore[no-any-return]
 
 

@@ -1,11 +1,15 @@
 """Background jobs. Embedded default: a thread in the server process. At scale: `invigil worker`.
 
-Jobs are idempotent and safe to run from several processes at once, so running one per node is fine.
+Jobs are idempotent and safe to run from several processes at once. On one node only one process
+sweeps at a time (a lock file in the data directory): with ``invigil serve --workers N`` or an
+``invigil worker`` beside the server, the others skip their turn instead of repeating the work.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 import time
 
@@ -34,6 +38,7 @@ class Sweeper:
 
     def __init__(self, c: Container, interval: float) -> None:
         self._c, self._interval = c, interval
+        self._lock_fd: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="invigil-sweeper", daemon=True)
 
@@ -46,11 +51,27 @@ class Sweeper:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # lets another process take over
+            self._lock_fd = None
+
+    def _is_runner(self) -> bool:
+        """Whether this process holds the node's sweeper lock (taken once, kept until stop)."""
+        if self._lock_fd is None:
+            path = self._c.settings.data_dir / "sweeper.lock"
+            self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def _run(self) -> None:
         last_retention = 0.0
         while not self._stop.wait(self._interval):
             try:
+                if not self._is_runner():
+                    continue
                 counts = sweep_once(self._c)
                 if any(counts.values()):
                     log.info("sweep: %s", counts)

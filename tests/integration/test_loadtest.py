@@ -11,11 +11,13 @@ from invigil.sim.loadtest import ENDPOINTS, LoadOptions, percentile, run_loadtes
 
 
 @pytest.mark.slow
-def test_short_load_run_stores_every_item_exactly_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("connections", [8, 0], ids=["shared-pool", "one-per-agent"])
+def test_short_load_run_stores_every_item_exactly_once(tmp_path: Path, connections: int) -> None:
     out = tmp_path / "report.json"
     report = run_loadtest(
         LoadOptions(
             candidates=20,
+            connections=connections,
             minutes=0.25,
             ramp_seconds=2,
             heartbeat_seconds=2,

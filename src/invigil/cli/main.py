@@ -70,7 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     if args.workers > 1:
         uvicorn.run(
-            "invigil.app:create_app",
+            "invigil.app:create_served_app",
             factory=True,
             host=settings.host,
             port=port,
@@ -79,11 +79,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log=False,
         )
     else:
-        from invigil.app import create_app
+        from invigil.app import create_served_app
 
-        uvicorn.run(
-            create_app(settings), host=settings.host, port=port, log_level="warning", access_log=False
-        )
+        uvicorn.run(create_served_app(), host=settings.host, port=port, log_level="warning", access_log=False)
     return 0
 
 
@@ -162,6 +160,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
             json_out=args.json,
             ramp_seconds=args.ramp,
             workers=args.workers,
+            connections=args.connections,
             exam_id=args.exam_id,
             codes_file=args.codes,
             institution=args.institution,
@@ -251,6 +250,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--ramp", type=float, default=10.0, help="seconds over which candidates arrive")
     s.add_argument("--json", help="write the report as JSON here")
     s.add_argument("--workers", type=int, default=1, help="server worker processes (own server only)")
+    s.add_argument(
+        "--connections",
+        type=int,
+        default=256,
+        help="keep-alive connections shared by the agents, as behind a reverse proxy; 0: one per agent",
+    )
     g = s.add_argument_group("with --server (127.0.0.1 only; codes work once)")
     g.add_argument("--exam-id", default="", help="the exam the codes belong to")
     g.add_argument("--codes", help="file with one unused activation code per line")

@@ -74,7 +74,8 @@ async def upload(
         content_range=request.headers.get("content-range"),
         body=b"".join(chunks),
     )
-    result = await run_in_threadpool(_store, c, bearer(request), up)
+    with c.upload_gate.enter():
+        result = await run_in_threadpool(_store, c, bearer(request), up)
     response.status_code = 201 if result.status == "stored" else 202
     return result
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from invigil.audit import service as audit
@@ -27,7 +28,7 @@ from invigil.exams.facts import ExamFacts
 from invigil.exams.facts import facts as exam_facts
 from invigil.kit import envelope
 from invigil.kit.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge
-from invigil.kit.ids import check_client_id
+from invigil.kit.ids import check_client_id, new_id
 from invigil.protocol import v1
 from invigil.protocol.policy import EVIDENCE_KINDS
 from invigil.sessions.models import ExamSession
@@ -129,9 +130,11 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
             received_at=now,
             blob_key="",
         )
-        db.add(item)
-        db.flush()
+        # The id is chosen here, not by a flush: the row is written only after the blob (see _finish),
+        # so that SQLite's write lock is never held across the blob write and its fsync.
+        item.id = new_id()
         item.blob_key = _blob_key(session.exam_id, session.id, item.id)
+        db.add(item)
     if start > item.received:
         raise Conflict(f"Upload must continue at byte {item.received}.", received=item.received)
     if end <= item.received:  # a chunk we already have
@@ -199,7 +202,12 @@ def _finish(
         _discard_parts(store, session.id, item)
         raise Rejected(problem)
     store.put(item.blob_key, data)
-    if repository.mark_stored(db, item, received=item.size, stored_at=now, exam_kid=kid):
+    try:
+        stored = repository.mark_stored(db, item, received=item.size, stored_at=now, exam_kid=kid)
+    except IntegrityError:
+        store.delete(item.blob_key)  # a racing retry stored this item first; ours is a spare copy
+        raise
+    if stored:
         db.execute(
             update(ExamSession)
             .where(ExamSession.id == session.id)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from invigil.kit.clock import as_utc
+from invigil.kit.sqlite_writes import serialize_writes
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -63,6 +64,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        serialize_writes(engine, engine.url.database)
         return engine
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)

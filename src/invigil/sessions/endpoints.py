@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
 
 from invigil.container import Container
 from invigil.flags import queue as analysis
 from invigil.http import bearer, client_bucket, container
 from invigil.kit.clock import utcnow
 from invigil.protocol import v1
-from invigil.sessions import ratelimit, service
+from invigil.sessions import hotpath, ratelimit, service
 
 router = APIRouter(prefix=v1.PREFIX, tags=["agent"])
 
@@ -35,11 +36,24 @@ def activate(
         raise
 
 
+# Heartbeats and events are small and many: they go through group commit (kit/groupcommit.py), one
+# transaction for many requests, each answered after the commit.
+
+
 @router.post("/heartbeat", response_model=v1.HeartbeatAck)
-def heartbeat(body: v1.Heartbeat, request: Request, c: Container = Depends(container)) -> v1.HeartbeatAck:
-    with c.uow() as db:
-        session = service.authenticate(db, bearer(request))
-        return service.heartbeat(db, session, body, utcnow())
+async def heartbeat(
+    body: v1.Heartbeat, request: Request, c: Container = Depends(container)
+) -> v1.HeartbeatAck:
+    token, now = bearer(request), utcnow()
+
+    def work(db: Session) -> v1.HeartbeatAck:
+        ack = hotpath.heartbeat(db, token, body, now)
+        if ack is not None:
+            return ack
+        session = service.authenticate(db, token)
+        return service.heartbeat(db, session, body, now)
+
+    return await c.writer.run(work)
 
 
 @router.get("/keys", response_model=v1.KeySet)
@@ -51,11 +65,17 @@ def keys(request: Request, c: Container = Depends(container)) -> v1.KeySet:
 
 
 @router.post("/events", response_model=v1.EventBatchAck)
-def events(body: v1.EventBatch, request: Request, c: Container = Depends(container)) -> v1.EventBatchAck:
-    with c.uow() as db:
-        session = service.authenticate(db, bearer(request))
-        ack = service.record_events(db, session, body, utcnow(), c.settings.max_event_batch)
-    analysis.enqueue(c, "session", session.id)
+async def events(
+    body: v1.EventBatch, request: Request, c: Container = Depends(container)
+) -> v1.EventBatchAck:
+    token, now, max_batch = bearer(request), utcnow(), c.settings.max_event_batch
+
+    def work(db: Session) -> tuple[v1.EventBatchAck, str]:
+        session = hotpath.live_session(db, token) or service.authenticate(db, token)
+        return service.record_events(db, session, body, now, max_batch), session.id
+
+    ack, session_id = await c.writer.run(work)
+    analysis.enqueue(c, "session", session_id)
     return ack
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from invigil.exams.models import Candidate, Exam
@@ -51,11 +51,32 @@ def silent_sessions(db: Session, states: Sequence[State], before: datetime) -> S
     ).all()
 
 
-def sessions_in_states(db: Session, states: Sequence[State]) -> Sequence[tuple[ExamSession, Exam]]:
+def sweep_candidates(
+    db: Session, now: datetime, offline_after_seconds: int
+) -> Sequence[tuple[ExamSession, Exam]]:
+    """Live sessions the sweeper may have to close or abandon, filtered in SQL.
+
+    Necessary conditions only (the exact grace depends on the exam's policy, checked in Python):
+    a finished tail, a code unused after the exam's end, or a session whose exam ended at least
+    ``offline_after_seconds`` ago. While exams run this is empty, however many sessions are live.
+    """
+    settled = now - timedelta(seconds=offline_after_seconds)
     rows = db.execute(
         select(ExamSession, Exam)
         .join(Exam, Exam.id == ExamSession.exam_id)
-        .where(ExamSession.state.in_([s.value for s in states]))
+        .where(
+            or_(
+                and_(
+                    ExamSession.state.in_([State.HANDED_IN.value, State.TAIL.value]),
+                    ExamSession.tail_ends_at < settled,
+                ),
+                and_(ExamSession.state == State.ISSUED.value, Exam.ends_at < now),
+                and_(
+                    ExamSession.state.in_([State.ACTIVATED.value, State.RUNNING.value, State.OFFLINE.value]),
+                    Exam.ends_at < settled,
+                ),
+            )
+        )
     ).all()
     return [(r[0], r[1]) for r in rows]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
@@ -147,9 +148,12 @@ def heartbeat(db: Session, session: ExamSession, hb: v1.Heartbeat, now: datetime
             move(session, State.RUNNING)
         elif state is State.HANDED_IN and hb.phase == "tail":
             move(session, State.TAIL)
-    return v1.HeartbeatAck(
-        state=session.state, server_time=now, key_generation=exam_facts(db, session.exam_id).generation
-    )
+    return heartbeat_ack(db, session.exam_id, session.state, now)
+
+
+def heartbeat_ack(db: Session, exam_id: str, state: str, now: datetime) -> v1.HeartbeatAck:
+    """The answer to a heartbeat (also built by hotpath.heartbeat for the common case)."""
+    return v1.HeartbeatAck(state=state, server_time=now, key_generation=exam_facts(db, exam_id).generation)
 
 
 def keys(db: Session, session: ExamSession, now: datetime) -> v1.KeySet:
@@ -165,8 +169,13 @@ def _insert_ignore(db: Session):  # type: ignore[no-untyped-def]
     return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
 def record_events(
-    db: Session, session: ExamSession, batch: v1.EventBatch, now: datetime, max_batch: int
+    db: Session, session: _HasId, batch: v1.EventBatch, now: datetime, max_batch: int
 ) -> v1.EventBatchAck:
     if len(batch.events) > max_batch:
         raise Invalid(f"At most {max_batch} events per batch.")
@@ -191,13 +200,11 @@ def record_events(
                 "received_at": now,
             }
         )
-    # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones.
-    stmt = (
-        _insert_ignore(db)(Event)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["session_id", "client_id"])
-    )
-    accepted = len(db.execute(stmt.returning(Event.client_id)).all())
+    # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones. Core
+    # with the rows as parameters, not ORM .values(rows): one cached compilation for every batch size.
+    table = Event.__table__
+    stmt = _insert_ignore(db)(table).on_conflict_do_nothing(index_elements=["session_id", "client_id"])
+    accepted = len(db.execute(stmt.returning(table.c.client_id), rows).all())
     return v1.EventBatchAck(accepted=accepted, duplicates=len(rows) - accepted)
 
 
@@ -308,9 +315,7 @@ def sweep(db: Session, now: datetime, offline_after_seconds: int) -> dict[str, i
         if State(session.state) in (State.ACTIVATED, State.RUNNING):
             move(session, State.OFFLINE)
         counts["offline"] += 1
-    for session, exam in repository.sessions_in_states(
-        db, (State.ISSUED, State.ACTIVATED, State.RUNNING, State.OFFLINE, State.HANDED_IN, State.TAIL)
-    ):
+    for session, exam in repository.sweep_candidates(db, now, offline_after_seconds):
         state = State(session.state)
         if state in (State.HANDED_IN, State.TAIL):
             assert session.tail_ends_at is not None

@@ -1,0 +1,144 @@
+"""Group commit: answers only after the commit, one failing unit never costs the others, backpressure."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from invigil.kit.backpressure import Busy, Gate
+from invigil.kit.db import make_engine, make_sessionmaker
+from invigil.kit.errors import Invalid
+from invigil.kit.groupcommit import GroupCommit
+
+META = MetaData()
+ROWS = Table("rows", META, Column("id", Integer, primary_key=True), Column("name", String(20), unique=True))
+
+
+@pytest.fixture
+def writer(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    META.create_all(engine)
+    gc = GroupCommit(make_sessionmaker(engine), max_batch=50, max_pending=500)
+    yield gc, engine
+    gc.close()
+    engine.dispose()
+
+
+def _add(name: str):
+    def work(db: Session) -> str:
+        if name.startswith("bad"):
+            raise Invalid(f"{name} is refused")
+        db.execute(insert(ROWS).values(name=name))
+        return name
+
+    return work
+
+
+def _names(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.scalars(select(ROWS.c.name)))
+
+
+def test_many_units_share_transactions_and_each_gets_its_answer(writer):
+    gc, engine = writer
+
+    async def main() -> list[str]:
+        return await asyncio.gather(*(gc.run(_add(f"n{i}")) for i in range(200)))
+
+    assert asyncio.run(main()) == [f"n{i}" for i in range(200)]
+    assert _names(engine) == {f"n{i}" for i in range(200)}
+    assert gc.units == 200
+    assert gc.batches < 200
+
+
+def test_a_failing_unit_gets_its_error_and_the_rest_of_its_batch_is_stored(writer):
+    gc, engine = writer
+
+    async def main() -> list[object]:
+        names = ["a1", "bad", "a2", "a1", "a3"]  # a refusal and a unique-key conflict
+        return await asyncio.gather(*(gc.run(_add(n)) for n in names), return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert results[0] == "a1"
+    assert results[2] == "a2"
+    assert results[4] == "a3"
+    assert isinstance(results[1], Invalid)
+    assert isinstance(results[3], IntegrityError)
+    assert _names(engine) == {"a1", "a2", "a3"}
+
+
+def test_nothing_is_answered_before_the_commit(writer):
+    gc, engine = writer
+    seen: list[set[str]] = []
+
+    async def main() -> None:
+        await gc.run(_add("c1"))
+        seen.append(_names(engine))  # another connection sees it: committed
+
+    asyncio.run(main())
+    assert seen == [{"c1"}]
+
+
+def test_beyond_max_pending_the_server_answers_busy(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    META.create_all(engine)
+    gc = GroupCommit(make_sessionmaker(engine), max_pending=2)
+    release = threading.Event()
+
+    def slow(db: Session) -> None:
+        release.wait(5)
+
+    async def main() -> list[object]:
+        first = asyncio.ensure_future(gc.run(slow))  # occupies the thread
+        await asyncio.sleep(0.1)
+        queued = [asyncio.ensure_future(gc.run(slow)) for _ in range(2)]
+        await asyncio.sleep(0)
+        with pytest.raises(Busy) as refused:
+            await gc.run(slow)
+        assert refused.value.status == 503
+        assert refused.value.detail["retry_after"] > 0
+        release.set()
+        return await asyncio.gather(first, *queued)
+
+    assert asyncio.run(main()) == [None, None, None]
+    gc.close()
+    engine.dispose()
+
+
+def test_gate_refuses_beyond_its_limit_and_frees_slots():
+    gate = Gate(1)
+    with gate.enter(), pytest.raises(Busy), gate.enter():
+        pass
+    with gate.enter():
+        assert gate.in_flight == 1
+    assert gate.in_flight == 0
+
+
+def test_sqlite_writers_in_many_threads_all_succeed(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    META.create_all(engine)
+    factory = make_sessionmaker(engine)
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        try:
+            for i in range(20):
+                with factory() as db, db.begin():
+                    db.execute(insert(ROWS).values(name=f"t{k}-{i}"))
+        except BaseException as exc:  # collected and checked below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(_names(engine)) == 160
+    engine.dispose()
