@@ -244,3 +244,17 @@ def test_near_duplicate_handins_across_candidates(http, server, installation, wo
     assert rows[other]["flags"]["value"] == 0.0
     assert rows[a]["flags"]["percentile"] > rows[other]["flags"]["percentile"]
     assert any(t["what"] == "handed in" for t in rows[a]["timeline"])
+
+
+def test_two_workers_recording_the_same_detection_at_once_store_it_once(installation, monkeypatch):
+    """Two worker processes analysing the same evidence race past each other's fingerprint check:
+    the database's unique key decides, and neither job fails."""
+    exam = make_exam(installation, n=1)
+    d = Detection("process.forbidden", 0.9, utcnow(), utcnow(), ("item-1",), {})
+    c = installation.container
+    monkeypatch.setattr(service.repository, "fingerprints", lambda db, session_id, source: set())
+    with c.uow() as db:
+        assert service.record(db, exam.exam_id, exam.session_ids[0], "worker", [d]) == 1
+    with c.uow() as db:  # the other worker did not see the first row when it checked
+        assert service.record(db, exam.exam_id, exam.session_ids[0], "worker", [d]) == 0
+    assert count(c, DetectionRecord, session_id=exam.session_ids[0]) == 1

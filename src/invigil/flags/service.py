@@ -19,7 +19,8 @@ from invigil.audit import service as audit
 from invigil.exams.models import Exam
 from invigil.flags import repository
 from invigil.flags.models import DetectionRecord, Flag, RuleSetRow
-from invigil.kit.clock import iso
+from invigil.kit.clock import iso, utcnow
+from invigil.kit.db import insert_ignore
 
 SOURCES = ("agent", "worker")
 INSTITUTION_SCOPE = "institution"
@@ -42,29 +43,33 @@ def record(
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     known = repository.fingerprints(db, session_id, source)
-    new = 0
+    rows = []
     for entry in detections:
         d, fp = entry if isinstance(entry, tuple) else (entry, fingerprint(entry))
         if fp in known:
             continue
         known.add(fp)
-        db.add(
-            DetectionRecord(
-                exam_id=exam_id,
-                session_id=session_id,
-                source=source,
-                fingerprint=fp,
-                behaviour=d.behaviour,
-                score=d.score,
-                start=d.start,
-                end=d.end,
-                evidence=list(d.evidence),
-                data=d.data,
-            )
+        rows.append(
+            {
+                "exam_id": exam_id,
+                "session_id": session_id,
+                "source": source,
+                "fingerprint": fp,
+                "behaviour": d.behaviour,
+                "score": d.score,
+                "start": d.start,
+                "end": d.end,
+                "evidence": list(d.evidence),
+                "data": d.data,
+                "recorded_at": utcnow(),
+            }
         )
-        new += 1
-    db.flush()
-    return new
+    if not rows:
+        return 0
+    # Two workers may analyse the same evidence at once: the second one's rows are simply skipped.
+    table = DetectionRecord.__table__
+    stmt = insert_ignore(db, table, ["session_id", "source", "fingerprint"]).returning(table.c.id)
+    return len(db.execute(stmt, rows).all())
 
 
 # -- rules --------------------------------------------------------------------------------------

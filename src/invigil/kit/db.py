@@ -88,3 +88,13 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_ignore(db: Session, table: Any, unique: list[str]) -> Any:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING`` for SQLite and PostgreSQL alike: concurrent writers
+    of the same row (retries, two workers) both succeed and the row exists once."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=unique)

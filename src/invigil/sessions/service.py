@@ -9,8 +9,6 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from invigil.evidence.models import EvidenceItem
@@ -20,6 +18,7 @@ from invigil.exams.models import Candidate, Exam
 from invigil.institutions.models import Institution
 from invigil.kit import envelope, signing, tokens
 from invigil.kit.clock import iso
+from invigil.kit.db import insert_ignore
 from invigil.kit.errors import Conflict, Forbidden, Gone, Invalid, Unauthorized
 from invigil.protocol import v1
 from invigil.protocol.policy import parse_policy
@@ -165,10 +164,6 @@ def keys(db: Session, session: ExamSession, now: datetime) -> v1.KeySet:
     return key_set
 
 
-def _insert_ignore(db: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 class _HasId(Protocol):
     @property
     def id(self) -> str: ...
@@ -203,7 +198,7 @@ def record_events(
     # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones. Core
     # with the rows as parameters, not ORM .values(rows): one cached compilation for every batch size.
     table = Event.__table__
-    stmt = _insert_ignore(db)(table).on_conflict_do_nothing(index_elements=["session_id", "client_id"])
+    stmt = insert_ignore(db, table, ["session_id", "client_id"])
     accepted = len(db.execute(stmt.returning(table.c.client_id), rows).all())
     return v1.EventBatchAck(accepted=accepted, duplicates=len(rows) - accepted)
 
