@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from invigil.accounts.models import Role, Staff
+from invigil.audit import service as audit
 from invigil.exams import repository
 from invigil.exams.models import Exam
 from invigil.kit.errors import Forbidden
@@ -49,8 +50,35 @@ def allowed(db: Session, staff: Staff, exam: Exam, purpose: Purpose, now: dateti
     return Role.REVIEWER.value in assigned
 
 
-def require(db: Session, staff: Staff, exam: Exam | None, purpose: Purpose, now: datetime) -> Exam:
+def require(
+    db: Session, staff: Staff, exam: Exam | None, purpose: Purpose | tuple[Purpose, ...], now: datetime
+) -> Exam:
+    """The exam, if ``staff`` may use it for ``purpose`` (or for any one of several purposes)."""
+    purposes = purpose if isinstance(purpose, tuple) else (purpose,)
     # Same answer for "no such exam" and "not yours", so ids cannot be probed.
-    if exam is None or not allowed(db, staff, exam, purpose, now):
+    if exam is None or not any(allowed(db, staff, exam, p, now) for p in purposes):
         raise Forbidden("You do not have access to this exam's data.")
+    return exam
+
+
+def require_logged(
+    db: Session,
+    staff: Staff,
+    exam: Exam | None,
+    purpose: Purpose,
+    now: datetime,
+    action: str,
+    session_id: str | None = None,
+) -> Exam:
+    """``require``, then write the read of candidate data to the access log."""
+    exam = require(db, staff, exam, purpose, now)
+    audit.record(
+        db,
+        actor_kind="staff",
+        actor_id=staff.id,
+        action=action,
+        at=now,
+        exam_id=exam.id,
+        session_id=session_id,
+    )
     return exam

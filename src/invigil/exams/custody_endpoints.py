@@ -71,10 +71,8 @@ def pending(
     """People assigned to the exam who still need copies of its keys, with their public keys."""
     now = utcnow()
     with c.uow() as db:
-        exam = repository.get(db, exam_id)
         purposes = (access.Purpose.EVIDENCE, access.Purpose.MANAGE)
-        if exam is None or not any(access.allowed(db, staff, exam, p, now) for p in purposes):
-            raise Forbidden("You do not have access to this exam's data.")
+        exam = access.require(db, staff, repository.get(db, exam_id), purposes, now)
         return {
             "exam_id": exam.id,
             "pending": [

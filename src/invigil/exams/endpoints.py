@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from invigil.accounts import repository as accounts_repo
 from invigil.accounts.endpoints import current_staff
 from invigil.accounts.models import Role, Staff
-from invigil.audit import service as audit
 from invigil.container import Container
 from invigil.exams import access, repository, service
 from invigil.exams.models import Exam
@@ -156,8 +155,6 @@ def sessions_board(
     """Per candidate: state, items and bytes received, last heartbeat, offline periods. Logged."""
     now = utcnow()
     with c.uow() as db:
-        exam = access.require(db, staff, repository.get(db, exam_id), access.Purpose.STATUS, now)
-        audit.record(
-            db, actor_kind="staff", actor_id=staff.id, action="sessions.list", at=now, exam_id=exam.id
-        )
+        exam = repository.get(db, exam_id)
+        exam = access.require_logged(db, staff, exam, access.Purpose.STATUS, now, "sessions.list")
         return {"exam": exam_summary(exam), "sessions": board.rows(db, exam.id, now)}

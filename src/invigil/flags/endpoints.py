@@ -16,7 +16,6 @@ from invigil.accounts.endpoints import current_staff
 from invigil.accounts.models import Role, Staff
 from invigil.analysis import rules as rulebook
 from invigil.analysis.base import BEHAVIOURS
-from invigil.audit import service as audit
 from invigil.container import Container
 from invigil.exams import access
 from invigil.exams import repository as exams_repo
@@ -51,16 +50,8 @@ def session_flags(
         session = sessions_repo.get(db, session_id)
         if session is None:
             raise Forbidden(NO_ACCESS)
-        access.require(db, staff, exams_repo.get(db, session.exam_id), access.Purpose.EVIDENCE, now)
-        audit.record(
-            db,
-            actor_kind="staff",
-            actor_id=staff.id,
-            action="flags.read",
-            at=now,
-            exam_id=session.exam_id,
-            session_id=session.id,
-        )
+        exam = exams_repo.get(db, session.exam_id)
+        access.require_logged(db, staff, exam, access.Purpose.EVIDENCE, now, "flags.read", session.id)
         return reports.session_flags(db, session.id)
 
 
@@ -70,8 +61,8 @@ def exam_flags(
 ) -> dict[str, Any]:
     now = utcnow()
     with c.uow() as db:
-        exam = access.require(db, staff, exams_repo.get(db, exam_id), access.Purpose.EVIDENCE, now)
-        audit.record(db, actor_kind="staff", actor_id=staff.id, action="flags.list", at=now, exam_id=exam.id)
+        exam = exams_repo.get(db, exam_id)
+        exam = access.require_logged(db, staff, exam, access.Purpose.EVIDENCE, now, "flags.list")
         return reports.exam_flags(db, exam)
 
 
@@ -82,8 +73,8 @@ def exam_cohort(
     """Start time, time to hand-in, flags and timeline per candidate, against this exam's distribution."""
     now = utcnow()
     with c.uow() as db:
-        exam = access.require(db, staff, exams_repo.get(db, exam_id), access.Purpose.EVIDENCE, now)
-        audit.record(db, actor_kind="staff", actor_id=staff.id, action="cohort.read", at=now, exam_id=exam.id)
+        exam = exams_repo.get(db, exam_id)
+        exam = access.require_logged(db, staff, exam, access.Purpose.EVIDENCE, now, "cohort.read")
         return reports.exam_cohort(db, exam)
 
 
@@ -93,12 +84,8 @@ def get_exam_rules(
 ) -> dict[str, Any]:
     now = utcnow()
     with c.uow() as db:
-        exam = exams_repo.get(db, exam_id)
-        if not exam or not (
-            access.allowed(db, staff, exam, access.Purpose.MANAGE, now)
-            or access.allowed(db, staff, exam, access.Purpose.EVIDENCE, now)
-        ):
-            raise Forbidden(NO_ACCESS)
+        purposes = (access.Purpose.MANAGE, access.Purpose.EVIDENCE)
+        exam = access.require(db, staff, exams_repo.get(db, exam_id), purposes, now)
         return {
             "exam_id": exam.id,
             "rules": rulebook.dump_rules(service.exam_rules(db, exam)),
