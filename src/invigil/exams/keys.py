@@ -73,19 +73,24 @@ def _holders(db: Session, exam: Exam, institution: Institution, now: datetime) -
             envelope.public_key_from_b64(institution.recovery_public_key),
         )
     ]
+    for staff, key in _eligible(db, exam, now):
+        holders.append(Holder("staff", key.kid, envelope.public_key_from_b64(key.public_key), staff.id))
+    return holders
+
+
+def _eligible(db: Session, exam: Exam, now: datetime) -> list[tuple[Staff, StaffKey]]:
+    """Active people assigned to the exam who have a key pair and may hold its keys now (once each)."""
     rows = db.execute(
         select(Staff, StaffKey, ExamAssignment.role)
         .join(ExamAssignment, ExamAssignment.staff_id == Staff.id)
         .join(StaffKey, StaffKey.staff_id == Staff.id)
         .where(ExamAssignment.exam_id == exam.id, Staff.is_active.is_(True))
     ).all()
-    seen = set()
+    out: dict[str, tuple[Staff, StaffKey]] = {}
     for staff, key, role in rows:
-        if key.kid in seen or not may_hold(staff, exam, role, now):
-            continue
-        seen.add(key.kid)
-        holders.append(Holder("staff", key.kid, envelope.public_key_from_b64(key.public_key), staff.id))
-    return holders
+        if key.kid not in out and may_hold(staff, exam, role, now):
+            out[key.kid] = (staff, key)
+    return list(out.values())
 
 
 def may_hold(staff: Staff, exam: Exam, assigned_role: str, now: datetime) -> bool:
@@ -230,15 +235,7 @@ def pending_grants(db: Session, exam: Exam, now: datetime) -> list[GrantRequest]
     """Assigned people who may hold the keys, have a key pair, and lack copies of live keys."""
     live = [k.kid for k in live_keys(db, exam.id)]
     out = []
-    rows = db.execute(
-        select(Staff, StaffKey, ExamAssignment.role)
-        .join(ExamAssignment, ExamAssignment.staff_id == Staff.id)
-        .join(StaffKey, StaffKey.staff_id == Staff.id)
-        .where(ExamAssignment.exam_id == exam.id, Staff.is_active.is_(True))
-    ).all()
-    for staff, key, role in rows:
-        if not may_hold(staff, exam, role, now):
-            continue
+    for staff, key in _eligible(db, exam, now):
         have = {g.exam_kid for g in grants_of(db, exam.id, key.kid)}
         missing = [kid for kid in live if kid not in have]
         if missing:
