@@ -109,11 +109,19 @@ def prepare_dir(path: Path) -> None:
 
 
 def demo_policy(minutes: float) -> dict[str, Any]:
+    """Screens, webcam snapshots, speech detection (no sound kept), programs, hand-in backups.
+    Short runs capture more often, so that a half-minute test still sees a baseline and episodes."""
     seconds = minutes * 60
     tail = int(min(900, max(15, seconds / 6)))
+    webcam = max(5, min(15, int(seconds / 12)))
     return {
         "screenshots": {"enabled": True, "interval": {"min_seconds": 10, "max_seconds": 20}},
-        "webcam": {"enabled": True, "mode": "snapshots", "interval": {"min_seconds": 15, "max_seconds": 30}},
+        "webcam": {
+            "enabled": True,
+            "mode": "snapshots",
+            "interval": {"min_seconds": webcam, "max_seconds": webcam + webcam // 2 + 1},
+        },
+        "microphone": {"enabled": True, "mode": "detection", "clip_seconds": max(4, min(15, webcam))},
         "process_snapshots": {"enabled": True, "interval_seconds": 20, "forbidden": ["discord", "*chatgpt*"]},
         "handin_folder_backup": {"enabled": True},
         "tail_period_seconds": tail,

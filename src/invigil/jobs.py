@@ -16,6 +16,7 @@ import time
 from invigil.container import Container
 from invigil.evidence import shredding
 from invigil.exams import keys
+from invigil.flags import queue as analysis
 from invigil.kit.clock import utcnow
 from invigil.sessions import service as sessions
 
@@ -23,10 +24,13 @@ log = logging.getLogger("invigil.jobs")
 
 
 def sweep_once(c: Container) -> dict[str, int]:
-    now = utcnow()
+    now, ended = utcnow(), list[str]()
     with c.uow() as db:
-        counts = sessions.sweep(db, now, c.settings.offline_after_seconds)
+        counts = sessions.sweep(db, now, c.settings.offline_after_seconds, ended)
         counts["invigilator_key_copies_expired"] = keys.expire_window_grants(db, now)
+    for session_id in ended:  # a session that never came back still gets its analysis
+        analysis.enqueue(c, "session", session_id)
+        analysis.enqueue(c, "stream", session_id)
     return counts
 
 

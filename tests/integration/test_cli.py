@@ -50,7 +50,7 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     r = invigil(
         "demo",
         "--candidates",
-        "9",
+        "11",
         "--minutes",
         "0.6",
         "--exit",
@@ -63,7 +63,7 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     rows = json.loads(summary.read_text())
-    assert len(rows) == 9
+    assert len(rows) == 11
     for row in rows:
         assert {"candidate", "state", "items", "bytes", "offline_seconds"} <= set(row)
     by = {row["scripted"]: row for row in rows}
@@ -86,6 +86,10 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
     assert "face.multiple" in by["has a second person in view"]["flag_behaviours"], by[
         "has a second person in view"
     ]
+    # The webcam stream against the candidate's own baseline, and speech heard by the microphone's
+    # detection on the candidate's computer (detection mode: no sound reaches the server).
+    assert "gaze.away" in by["looks away"]["flag_behaviours"], by["looks away"]
+    assert "voice.speech" in by["talks"]["flag_behaviours"], by["talks"]
     for who in ("hands in early", "wrong code first", "wrong PIN first", "never activates"):
         assert by[who]["flag_behaviours"] == [], by[who]
     assert "flags" in r.stdout

@@ -35,7 +35,8 @@ from invigil.protocol.policy import Policy, parse_policy
 
 log = logging.getLogger("invigil.agent")
 
-SourceFactory = Callable[[Policy], list[tuple[Source, Callable[[], float]]]]
+Interval = Callable[[], float] | None  # seconds to the next capture; None: capture once, at the start
+SourceFactory = Callable[[Policy], list[tuple[Source, Interval]]]
 HandinFactory = Callable[[], list[bytes]]
 
 
@@ -54,26 +55,32 @@ class AgentStatus:
     offline_periods: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
-def policy_sources(
-    policy: Policy, make: dict[str, Callable[[], Source]]
-) -> list[tuple[Source, Callable[[], float]]]:
-    """The sources a policy switches on, each with its randomized interval."""
-    chosen: list[tuple[Source, Callable[[], float]]] = []
+def policy_sources(policy: Policy, make: dict[str, Callable[[], Source]]) -> list[tuple[Source, Interval]]:
+    """The sources a policy switches on, each with its randomized interval (None: once, at the start)."""
+    chosen: list[tuple[Source, Interval]] = []
 
-    def between(lo: int, hi: int) -> Callable[[], float]:
+    def between(lo: int, hi: int) -> Interval:
         return lambda: random.uniform(lo, hi)
 
-    if policy.screenshots.enabled and "screenshot" in make:
+    def add(kind: str, interval: Interval) -> None:
+        if kind in make:
+            chosen.append((make[kind](), interval))
+
+    if policy.face_verification.enabled:
+        add("reference_photo", None)  # the photo later frames are compared with (worker, opt-in)
+    if policy.screenshots.enabled:
         i = policy.screenshots.interval
-        chosen.append((make["screenshot"](), between(i.min_seconds, i.max_seconds)))
-    if policy.webcam.enabled and "webcam_frame" in make:
+        add("screenshot", between(i.min_seconds, i.max_seconds))
+    if policy.webcam.enabled:
         i = policy.webcam.interval
-        chosen.append((make["webcam_frame"](), between(i.min_seconds, i.max_seconds)))
-    if policy.process_snapshots.enabled and "process_snapshot" in make:
+        add("webcam_frame", between(i.min_seconds, i.max_seconds))
+    if policy.microphone.enabled:  # clip after clip; kept only in recording mode (policy.collects)
+        add("audio_clip", between(policy.microphone.clip_seconds, policy.microphone.clip_seconds))
+    if policy.process_snapshots.enabled:
         s = policy.process_snapshots.interval_seconds
-        chosen.append((make["process_snapshot"](), between(s, s)))
-    if policy.handin_folder_backup.enabled and "handin_backup" in make:
-        chosen.append((make["handin_backup"](), between(20, 40)))  # a save every half minute or so
+        add("process_snapshot", between(s, s))
+    if policy.handin_folder_backup.enabled:
+        add("handin_backup", between(20, 40))  # a save every half minute or so
     return chosen
 
 
@@ -156,7 +163,7 @@ class AgentRuntime:
         act = await self._activate()
         self.status.candidate = act.candidate
         self.status.receipt_secret = secret_from_private(self._candidate_key())
-        policy = parse_policy(act.policy)
+        policy = self._policy = parse_policy(act.policy)
         self._live = LivePass(policy)  # detectors on plaintext before sealing (agent/live.py)
         stored_keys = self.spool.get("keys")
         keys = v1.KeySet.model_validate(stored_keys) if stored_keys else act.keys
@@ -216,6 +223,7 @@ class AgentRuntime:
         self.status.phase = "closing"
         stop_capture.set()
         await asyncio.gather(*captures, return_exceptions=True)
+        self._spool_events(self._live.finish())
         stop_upload.set()
         await upload_task
         await self._close()
@@ -252,27 +260,40 @@ class AgentRuntime:
     async def _capture_loop(
         self,
         source: Source,
-        interval: Callable[[], float],
+        interval: Interval,
         sealer: Sealer,
         uploader: Uploader,
         stop: asyncio.Event,
     ) -> None:
-        delay = random.uniform(0, min(3.0, interval()))
+        if interval is None and self.spool.get(f"captured_once:{source.kind}"):
+            return  # a restarted agent does not take the start photo twice
+        delay = random.uniform(0, min(3.0, interval() if interval else 3.0))
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
             if stop.is_set():
                 return
-            delay = interval()
             plaintext = await asyncio.to_thread(source.capture)
             try:
-                await asyncio.to_thread(self._spool_sealed, sealer, source.kind, plaintext)
+                await asyncio.to_thread(self._take, sealer, source.kind, plaintext)
             except OSError as exc:  # e.g. the candidate's disk is full: skip this capture, keep the rest
                 log.error("could not store a %s capture: %s", source.kind, exc)
                 self.status.error = f"could not store a {source.kind}: {exc.strerror or exc}"
                 continue
             self.status.captured += 1
             uploader.wake.set()
+            if interval is None:
+                self.spool.set(**{f"captured_once:{source.kind}": True})
+                return
+            delay = interval()
+
+    def _take(self, sealer: Sealer, kind: str, plaintext: bytes) -> None:
+        """Seal and spool a capture the policy keeps; only analyse one it does not (microphone in
+        detection mode: the sound never leaves the computer, only what was detected does)."""
+        if self._policy.collects(kind):
+            self._spool_sealed(sealer, kind, plaintext)
+        else:
+            self._spool_events(self._live.events(kind, plaintext, "", utcnow()))
 
     def _spool_sealed(self, sealer: Sealer, kind: str, plaintext: bytes) -> str:
         sealed = sealer.seal(kind, plaintext)
@@ -281,9 +302,12 @@ class AgentRuntime:
             uuid.uuid4().hex,
             {"type": f"capture.{kind}", "at": iso(utcnow()), "data": {"item": sealed.item_id}},
         )
-        for event in self._live.events(kind, plaintext, sealed.item_id, utcnow()):
-            self.spool.add_event(uuid.uuid4().hex, event)
+        self._spool_events(self._live.events(kind, plaintext, sealed.item_id, utcnow()))
         return sealed.item_id
+
+    def _spool_events(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.spool.add_event(uuid.uuid4().hex, event)
 
     async def _heartbeats(self, interval: int, sealer: Sealer) -> None:
         while not self._session_over.is_set():

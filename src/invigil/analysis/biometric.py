@@ -31,6 +31,18 @@ from invigil.analysis.vision import FrameAnalyzer, decode_image
 # bench/detectors.py. Below SAME_BELOW: "same"; from MISMATCH_ABOVE: "different"; between: "unsure".
 SAME_BELOW = 0.5
 MISMATCH_ABOVE = 0.6
+# The exam's policy says how coarse the answer is (face_verification.score_bands, 2..5 bands). The
+# "different" edge is always the measured operating point; more bands only split the rest.
+BANDS: dict[int, tuple[tuple[float, ...], tuple[str, ...]]] = {
+    2: ((MISMATCH_ABOVE,), ("same", "different")),
+    3: ((SAME_BELOW, MISMATCH_ABOVE), ("same", "unsure", "different")),
+    4: ((0.45, 0.55, MISMATCH_ABOVE), ("same", "probably same", "unsure", "different")),
+    5: (
+        (0.4, SAME_BELOW, MISMATCH_ABOVE, 0.7),
+        ("same", "probably same", "unsure", "different", "very different"),
+    ),
+}
+UNSURE_SCORE = 0.25  # below the default rule's threshold: on the timeline, not a flag
 MARGIN = 0.15  # the BlazeFace box is grown by this fraction per side: dlib's predictor wants the brow
 
 
@@ -66,7 +78,10 @@ def _dlib_models() -> tuple[Any, Any]:
 class FaceVerifier:
     """Compares later frames with one reference photo."""
 
-    def __init__(self, reference: bytes, analyzer: FrameAnalyzer | None = None) -> None:
+    def __init__(self, reference: bytes, analyzer: FrameAnalyzer | None = None, bands: int = 3) -> None:
+        if bands not in BANDS:
+            raise ValueError(f"face verification reports 2 to 5 bands, not {bands}")
+        self.bands = bands
         self._analyzer = analyzer or FrameAnalyzer(max_faces=1)
         self._lock = threading.Lock()
         embedding = self._embed(decode_image(reference))
@@ -80,14 +95,18 @@ class FaceVerifier:
         if embedding is None:
             return Verification("no face", None)
         distance = float(np.linalg.norm(embedding - self._reference))
-        return Verification(band(distance), round(round(distance / 0.05) * 0.05, 2))
+        return Verification(band(distance, self.bands), round(round(distance / 0.05) * 0.05, 2))
 
     def detect(self, frame: bytes, client_id: str, captured_at: datetime) -> list[Detection]:
-        """``face.mismatch`` when the frame's face is "different" from the reference."""
+        """``face.mismatch`` for every frame whose face is not in the "same" band: the similarity over
+        time, coarse. From the "different" edge on the score reaches the default rule's threshold."""
         result = self.verify(frame)
-        if result.band != "different" or result.distance is None:
+        if result.distance is None or result.band == "same":
             return []
-        score = min(1.0, 0.5 + (result.distance - MISMATCH_ABOVE))
+        if result.distance >= MISMATCH_ABOVE:
+            score = min(1.0, 0.5 + (result.distance - MISMATCH_ABOVE))
+        else:
+            score = UNSURE_SCORE
         return [
             Detection(
                 behaviour="face.mismatch",
@@ -120,7 +139,6 @@ class FaceVerifier:
             return np.asarray(encoder.compute_face_descriptor(rgb, landmarks), dtype=np.float64)
 
 
-def band(distance: float) -> str:
-    if distance < SAME_BELOW:
-        return "same"
-    return "unsure" if distance < MISMATCH_ABOVE else "different"
+def band(distance: float, bands: int = 3) -> str:
+    edges, labels = BANDS[bands]
+    return labels[sum(distance >= edge for edge in edges)]

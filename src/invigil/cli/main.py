@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from invigil.cli import assignment
+from invigil.cli import analyze, assignment
 from invigil.cli import keys as keys_cli
 from invigil.config import Settings
 
@@ -269,6 +269,7 @@ def parser() -> argparse.ArgumentParser:
     keys_cli.register(sub)
 
     assignment.add_parser(sub)
+    analyze.add_parser(sub)
 
     s = sub.add_parser("agent", help="the candidate agent (headless)")
     asub = s.add_subparsers(dest="agent_command", required=True)

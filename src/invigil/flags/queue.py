@@ -2,8 +2,9 @@
 `invigil worker` processes consume with Dramatiq (at scale: more worker processes, more throughput).
 
 Jobs are ``(name, id)``: ``("item", evidence item id)``, ``("session", session id)``,
-``("handins", exam id)``. Enqueueing never fails the request that triggered it: a lost job is
-logged, and the next one for the same session or exam catches up (every job is idempotent).
+``("stream", session id)`` (webcam frames in order, when the session ends), ``("handins", exam id)``.
+Enqueueing never fails the request that triggered it: a lost job is logged, and the next one for the
+same session or exam catches up (every job is idempotent).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from invigil.flags.opener import EvidenceOpener
 
 log = logging.getLogger("invigil.analysis")
-JOBS = ("item", "session", "handins")
+JOBS = ("item", "session", "stream", "handins")
 QUEUE_NAME = "invigil-analysis"
 TIME_LIMIT_MS = 5 * 60 * 1000
 
@@ -57,6 +58,8 @@ class Runner:
             return tasks.analyse_item(self.c, arg, self.opener())
         if job == "session":
             return tasks.analyse_session(self.c, arg)
+        if job == "stream":
+            return tasks.analyse_stream(self.c, arg, self.opener())
         if job == "handins":
             return tasks.analyse_handins(self.c, arg, self.opener())
         raise ValueError(f"unknown analysis job {job!r}")

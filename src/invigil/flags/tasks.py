@@ -3,31 +3,38 @@
 - ``analyse_item``: open one sealed evidence item with the worker's key and run its analysers.
 - ``analyse_session``: the event-based activity detectors, offline periods, and the agent's own
   ``detection.*`` events (stored as agent-source detections).
+- ``analyse_stream``: a session's webcam frames in capture order, once the session has ended:
+  looking-away episodes against the candidate's own baseline, and (opt-in) face verification.
 - ``analyse_handins``: near-identical hand-ins across one exam's candidates.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from invigil.analysis import activity, registry, similarity
 from invigil.analysis.base import BEHAVIOURS, Detection
 from invigil.container import Container
 from invigil.evidence import repository as evidence_repo
+from invigil.evidence.models import EvidenceItem
 from invigil.exams import repository as exams_repo
 from invigil.exams.models import Exam
 from invigil.flags import repository, service
 from invigil.flags.opener import EvidenceOpener
 from invigil.kit.clock import utcnow
-from invigil.protocol.policy import parse_policy
+from invigil.protocol.policy import Policy, parse_policy
 from invigil.sessions import repository as sessions_repo
 from invigil.sessions.models import Event, ExamSession
 
 log = logging.getLogger("invigil.analysis")
 EVENTS_PREFIX = "events:"
 HANDINS_PREFIX = "handins:"
+STREAM_PREFIX = "stream:"
 
 
 def analyse_item(c: Container, item_ref: str, opener: EvidenceOpener | None) -> int:
@@ -107,6 +114,76 @@ def analyse_session(c: Container, session_id: str) -> int:
         new += service.record(db, exam.id, session.id, "agent", agent)
         service.rebuild(db, exam, session.id)
         return new
+
+
+def analyse_stream(c: Container, session_id: str, opener: EvidenceOpener | None) -> int:
+    """Replay a session's webcam frames through one ``WebcamStream`` (the agent's live code) and, if
+    the exam opted in, compare each with the reference photo. Answers the number of new detections.
+
+    Runs when the session ends (hand-in, close, or the sweeper closing or abandoning it); running it
+    again replaces its earlier results, so frames that arrived late are simply included next time.
+    """
+    if opener is None:
+        log.warning("webcam stream of %s not analysed: the worker has no analysis key (ADR 0009)", session_id)
+        return 0
+    try:
+        from invigil.analysis.perception import WebcamStream
+    except ImportError:
+        return 0  # the vision models are not installed here
+    with c.uow() as db:
+        session = sessions_repo.get(db, session_id)
+        if session is None:
+            return 0
+        exam = exams_repo.get(db, session.exam_id)
+        assert exam is not None
+        items = evidence_repo.stored_for_session(db, session.id)
+        frames = sorted((i for i in items if i.kind == "webcam_frame"), key=lambda i: (i.captured_at, i.id))
+        stream = WebcamStream(per_frame=False)
+        verifier = _verifier(db, opener, parse_policy(exam.policy), session.id, items)
+        found: list[Detection] = []
+        for item in frames:
+            try:
+                data = opener.open(db, item)
+                found += stream.push(data, item.client_id, item.captured_at)
+                if verifier is not None:
+                    found += verifier.detect(data, item.client_id, item.captured_at)
+            except Exception:  # one unreadable frame (corrupt, undecodable) must not hide the others
+                log.warning(
+                    "webcam frame %s of session %s skipped", item.client_id, session.id, exc_info=True
+                )
+        found += stream.finish()
+        before = {
+            fp for fp in repository.fingerprints(db, session.id, "worker") if fp.startswith(STREAM_PREFIX)
+        }
+        repository.forget_detections(db, [session.id], "worker", STREAM_PREFIX)
+        db.flush()
+        now = [(d, STREAM_PREFIX + service.fingerprint(d)) for d in found]
+        service.record(db, exam.id, session.id, "worker", now)
+        service.rebuild(db, exam, session.id)
+        return len({fp for _, fp in now} - before)
+
+
+def _verifier(
+    db: Session, opener: EvidenceOpener, policy: Policy, session_id: str, items: Sequence[EvidenceItem]
+) -> Any:
+    """The exam's face verifier built from the session's reference photo, or None (off, no photo, no
+    face in it, or dlib not installed: each said in the log)."""
+    if not policy.face_verification.enabled:
+        return None
+    reference = next((i for i in items if i.kind == "reference_photo"), None)
+    if reference is None:
+        log.warning("face verification is on but session %s has no reference photo", session_id)
+        return None
+    try:
+        from invigil.analysis.biometric import FaceVerifier, NoFace
+    except ImportError:
+        log.warning("face verification is on but dlib is not installed on this worker")
+        return None
+    try:
+        return FaceVerifier(opener.open(db, reference), bands=policy.face_verification.score_bands)
+    except NoFace:
+        log.warning("no face in the reference photo %s: frames are not verified", reference.client_id)
+        return None
 
 
 def analyse_handins(c: Container, exam_id: str, opener: EvidenceOpener | None) -> int:

@@ -84,8 +84,8 @@ def handin(body: v1.HandinRequest, request: Request, c: Container = Depends(cont
     with c.uow() as db:
         session = service.authenticate(db, bearer(request))
         receipt = service.handin(db, session, body, utcnow(), c.signer, c.settings.effective_public_url)
-    analysis.enqueue(c, "session", session.id)
-    analysis.enqueue(c, "handins", session.exam_id)
+    for job, arg in (("session", session.id), ("stream", session.id), ("handins", session.exam_id)):
+        analysis.enqueue(c, job, arg)
     return receipt
 
 
@@ -95,4 +95,5 @@ def close(body: v1.CloseRequest, request: Request, c: Container = Depends(contai
         session = service.authenticate(db, bearer(request))
         state = service.close(db, session, utcnow())
     analysis.enqueue(c, "session", session.id)
+    analysis.enqueue(c, "stream", session.id)  # the frames of the tail period, too
     return {"state": state}

@@ -294,11 +294,15 @@ def close(db: Session, session: ExamSession, now: datetime) -> str:
     return session.state
 
 
-def sweep(db: Session, now: datetime, offline_after_seconds: int) -> dict[str, int]:
+def sweep(
+    db: Session, now: datetime, offline_after_seconds: int, ended: list[str] | None = None
+) -> dict[str, int]:
     """Periodic job: mark silent sessions offline, close finished tails, abandon the rest.
 
-    Idempotent: running it twice in a row changes nothing the second time.
+    Idempotent: running it twice in a row changes nothing the second time. The ids of the sessions
+    it closed or abandoned are appended to ``ended`` (their analysis is due).
     """
+    ended = [] if ended is None else ended
     counts = {"offline": 0, "closed": 0, "abandoned": 0}
     silent_before = now - timedelta(seconds=offline_after_seconds)
     watched = (State.ACTIVATED, State.RUNNING, State.HANDED_IN, State.TAIL)
@@ -319,6 +323,7 @@ def sweep(db: Session, now: datetime, offline_after_seconds: int) -> dict[str, i
                 session.closed_at = now
                 move(session, State.CLOSED)
                 counts["closed"] += 1
+                ended.append(session.id)
             continue
         if state is State.ISSUED:
             give_up = now > exam.ends_at
@@ -333,4 +338,6 @@ def sweep(db: Session, now: datetime, offline_after_seconds: int) -> dict[str, i
             _end_offline(db, session, now)
             move(session, State.ABANDONED)
             counts["abandoned"] += 1
+            if state is not State.ISSUED:
+                ended.append(session.id)
     return counts

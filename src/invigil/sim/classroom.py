@@ -14,6 +14,7 @@ from invigil.agent.assignment import AssignmentError, NotReady, WrongPin
 from invigil.agent.runtime import AgentRuntime, AgentStatus, policy_sources
 from invigil.agent.sources.sample import (
     SampleAnswerDocument,
+    SampleMicrophone,
     SampleProcesses,
     SampleScreen,
     SampleWebcam,
@@ -36,6 +37,8 @@ class Behaviour:
     extra_programs: tuple[str, ...] = ()  # started during the exam (forbidden by the demo's policy)
     handin_text: str = ""  # the hand-in's text, when scripted (near-identical hand-ins)
     second_person: bool = False  # someone else is in the camera's view now and then
+    looks_away: bool = False  # after the first frames, the eyes go left and right for a while
+    talks: bool = False  # reads aloud now and then (the microphone's detection hears it)
 
 
 # Two candidates hand in nearly the same essay: the worker's MinHash comparison flags the pair.
@@ -47,7 +50,7 @@ SHARED_ESSAY = " ".join(
 
 
 def script(n: int, seed: int = 7) -> list[Behaviour]:
-    """The scripted class: the first four candidates do something worth noticing."""
+    """The scripted class: the first eleven candidates do something worth noticing."""
     rng = random.Random(seed)
     out = [Behaviour(handin_at=rng.uniform(0.8, 0.95)) for _ in range(n)]
     special = [
@@ -60,6 +63,8 @@ def script(n: int, seed: int = 7) -> list[Behaviour]:
         Behaviour("hands in a copy", handin_at=0.88, handin_text=SHARED_ESSAY),
         Behaviour("has a second person in view", handin_at=0.9, second_person=True),
         Behaviour("copies the copy", handin_at=0.93, handin_text=SHARED_ESSAY.replace("(case 3)", "(three)")),
+        Behaviour("looks away", handin_at=0.9, looks_away=True),
+        Behaviour("talks", handin_at=0.9, talks=True),
     ]
     for i, b in enumerate(special[:n]):
         out[i] = b
@@ -75,17 +80,29 @@ class Seat:
     note: str = ""
 
 
+def _webcam(seat: Seat, frames: list[bytes]) -> list[bytes]:
+    """What this candidate's camera sees, frame after frame."""
+    if seat.behaviour.second_person:
+        return [x for f in frames for x in (f, group_photo())]
+    if seat.behaviour.looks_away:
+        away = webcam_frames("away")
+        return [*frames, *(away * 3)[:5], *frames * 3]  # settles in, then glances left and right
+    return frames
+
+
 def _sources(seat: Seat, frames: list[bytes]) -> Callable[[Policy], list]:  # type: ignore[type-arg]
     def make(policy: Policy) -> list:  # type: ignore[type-arg]
+        seen = _webcam(seat, frames)
         return policy_sources(
             policy,
             {
                 "screenshot": lambda: SampleScreen(label=seat.pseudonym),
+                "reference_photo": lambda: SampleWebcam(frames[:1], kind="reference_photo"),
                 "webcam_frame": lambda: SampleWebcam(
-                    [x for f in frames for x in (f, group_photo())]
-                    if seat.behaviour.second_person
-                    else frames,
-                    start=hash(seat.pseudonym) % len(frames),
+                    seen, start=0 if seat.behaviour.looks_away else hash(seat.pseudonym) % len(seen)
+                ),
+                "audio_clip": lambda: SampleMicrophone(
+                    policy.microphone.clip_seconds, talks=seat.behaviour.talks, seed=seat.pseudonym
                 ),
                 "process_snapshot": lambda: SampleProcesses(
                     extra=list(seat.behaviour.extra_programs), seed=seat.pseudonym

@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import json
 import random
+import wave
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from invigil.kit.clock import iso, utcnow
 
@@ -33,12 +35,22 @@ def group_photo() -> bytes:
     return (SAMPLES / "group_roland-samuel-unsplash.jpg").read_bytes()
 
 
-def webcam_frames() -> list[bytes]:
+def webcam_frames(which: str = "focus") -> list[bytes]:
+    """The shipped frames of one person at a desk: ``focus`` (eyes on the screen), ``away`` (eyes
+    to the left, then the right), or ``all``."""
+    prefix = {"focus": "webcam_center_focus", "away": "webcam_center_", "all": "webcam_"}[which]
     return [
         p.read_bytes()
         for p in sorted(SAMPLES.iterdir(), key=lambda p: p.name)
-        if p.name.startswith("webcam_") and p.name.endswith(".jpg")
+        if p.name.startswith(prefix)
+        and p.name.endswith(".jpg")
+        and (which != "away" or "focus" not in p.name)
     ]
+
+
+def reading_aloud() -> bytes:
+    """Seven seconds of a woman reading Lamartine (LibriVox, public domain; see SOURCES.md)."""
+    return (SAMPLES / "speech_librivox_lamartine.wav").read_bytes()
 
 
 class SampleScreen:
@@ -92,16 +104,66 @@ class SampleScreen:
 
 
 class SampleWebcam:
-    kind = "webcam_frame"
+    """The shipped frames in a loop; ``kind="reference_photo"`` for the photo taken at the start."""
 
-    def __init__(self, frames: list[bytes] | None = None, start: int = 0) -> None:
+    def __init__(self, frames: list[bytes] | None = None, start: int = 0, kind: str = "webcam_frame") -> None:
         self.frames = frames or webcam_frames()
-        self.index = start
+        self.index, self.kind = start, kind
 
     def capture(self) -> bytes:
         frame = self.frames[self.index % len(self.frames)]
         self.index += 1
         return frame
+
+
+class SampleMicrophone:
+    """Clips from a quiet room: a fan's rumble and mains hum, generated (no voice in it). A talking
+    candidate's clips carry a reading over that noise, two clips out of every four after the first."""
+
+    kind = "audio_clip"
+
+    def __init__(self, seconds: int, talks: bool = False, seed: str = "") -> None:
+        self.seconds, self.talks = seconds, talks
+        self._seed = sum(seed.encode())
+        self.index = 0
+
+    def capture(self) -> bytes:
+        import numpy as np
+
+        n = self.seconds * 16_000
+        rng = np.random.default_rng(self._seed + self.index)
+        white = rng.standard_normal(n)
+        rumble = np.cumsum(white)
+        rumble -= np.convolve(rumble, np.ones(1600) / 1600, mode="same")  # no drift: a fan, not a wave
+        rumble /= np.abs(rumble).max() or 1.0
+        t = np.arange(n) / 16_000
+        hum = 0.3 * np.sin(2 * np.pi * 50 * t) + 0.15 * np.sin(2 * np.pi * 100 * t)
+        clip = 0.02 * rumble + 0.004 * hum + 0.002 * white
+        if self.talks and self.index % 4 in (1, 2):
+            voice = _pcm(reading_aloud())
+            start = (self.index * n) % len(voice)  # carry on reading where the last clip stopped
+            clip += np.resize(np.roll(voice, -start), n)
+        self.index += 1
+        return _wav(clip)
+
+
+def _pcm(wav: bytes) -> Any:
+    import numpy as np
+
+    with wave.open(io.BytesIO(wav)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32767
+
+
+def _wav(samples: Any) -> bytes:
+    import numpy as np
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16_000)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return out.getvalue()
 
 
 class SampleProcesses:

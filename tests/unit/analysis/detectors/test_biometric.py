@@ -55,3 +55,14 @@ def test_no_face_is_said_plainly(verifier: FaceVerifier, analyzer: FrameAnalyzer
 def test_bands() -> None:
     assert [band(d) for d in (0.1, 0.49, 0.5, 0.59, 0.6, 0.9)] == ["same", "same", "unsure", "unsure",
                                                                    "different", "different"]
+
+
+def test_the_policy_sets_how_coarse_the_bands_are() -> None:
+    assert [band(d, 2) for d in (0.3, 0.59, 0.6)] == ["same", "same", "different"]
+    assert [band(d, 4) for d in (0.44, 0.5, 0.57, 0.6)] == ["same", "probably same", "unsure", "different"]
+    assert band(0.75, 5) == "very different"
+    # Whatever the count, "different" starts at the measured operating point.
+    assert all(band(0.6, n) in ("different",) for n in (2, 3, 4))
+    assert band(0.6, 5) == "different"
+    with pytest.raises(ValueError, match="2 to 5 bands"):
+        FaceVerifier(b"", bands=7)
