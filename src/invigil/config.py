@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # In-process jobs (embedded default). At scale run `invigil worker` instead.
     run_jobs_in_process: bool = True
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
+    # How often the sweeper signs the access log's hash chain (audit/chain.py), when it has grown.
+    audit_checkpoint_seconds: float = Field(default=3600.0, gt=0)
 
     # Analysis (ADR 0009): jobs in a thread of the server, or on a Redis queue for `invigil worker`.
     analysis_queue: Literal["in_process", "redis", "off"] = "in_process"

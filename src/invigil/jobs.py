@@ -13,6 +13,7 @@ import os
 import threading
 import time
 
+from invigil.audit import chain
 from invigil.container import Container
 from invigil.evidence import shredding
 from invigil.exams import keys
@@ -32,6 +33,14 @@ def sweep_once(c: Container) -> dict[str, int]:
         analysis.enqueue(c, "session", session_id)
         analysis.enqueue(c, "stream", session_id)
     return counts
+
+
+def audit_checkpoint(c: Container) -> None:
+    """Sign the access log's hash chain where it stands (audit/chain.py), if it moved."""
+    with c.uow() as db:
+        row = chain.checkpoint(db, c.signer, c.settings.data_dir, utcnow())
+    if row is not None:
+        log.info("audit checkpoint at seq %d: %s", row.seq, row.hash)
 
 
 RETENTION_EVERY = 3600.0  # seconds; retention periods are days, so hourly is plenty
@@ -71,7 +80,7 @@ class Sweeper:
         return True
 
     def _run(self) -> None:
-        last_retention = 0.0
+        last_retention = last_checkpoint = 0.0
         while not self._stop.wait(self._interval):
             try:
                 if not self._is_runner():
@@ -83,5 +92,8 @@ class Sweeper:
                     last_retention = time.monotonic()
                     for done in shredding.run(self._c, utcnow()):
                         log.info("retention: shredded %s", done)
+                if time.monotonic() - last_checkpoint >= self._c.settings.audit_checkpoint_seconds:
+                    last_checkpoint = time.monotonic()
+                    audit_checkpoint(self._c)
             except Exception:  # a failed sweep must not kill the loop; the next one retries
                 log.exception("sweep failed")
