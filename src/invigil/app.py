@@ -20,6 +20,7 @@ from invigil.config import Settings
 from invigil.container import Container
 from invigil.evidence.endpoints import agent_router as evidence_agent_router
 from invigil.evidence.endpoints import staff_router as evidence_staff_router
+from invigil.exams.board_stream import router as board_stream_router
 from invigil.exams.custody_endpoints import router as custody_router
 from invigil.exams.endpoints import router as exams_router
 from invigil.flags.endpoints import router as flags_router
@@ -28,6 +29,7 @@ from invigil.jobs import Sweeper
 from invigil.kit import signing
 from invigil.kit.errors import DomainError
 from invigil.portal.endpoints import router as portal_router
+from invigil.review.endpoints import router as review_router
 from invigil.sessions.endpoints import router as agent_router
 from invigil.web import pages
 
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         portal_router,
         assignments_router,
         flags_router,
+        review_router,
+        board_stream_router,
         pages.router,
     ):
         app.include_router(router)

@@ -21,7 +21,7 @@ class EvidenceItem(Base):
     exam_id: Mapped[str] = mapped_column(ForeignKey("exams.id"), index=True)
     client_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="partial")  # partial | stored | shredded
+    status: Mapped[str] = mapped_column(String(16), default="partial")  # partial | stored | shredded | erased
     size: Mapped[int] = mapped_column(BigInteger)
     received: Mapped[int] = mapped_column(BigInteger, default=0)
     sha256: Mapped[str] = mapped_column(String(64))

@@ -57,6 +57,11 @@ class Rejected(Exception):
         self.problem = problem
 
 
+# Item states after the upload: stored, then shredded (retention) or erased (a reviewer, for
+# sensitive personal data). In none of them does a repeated upload store anything again.
+FINAL = ("stored", "shredded", "erased")
+
+
 def forget(db: Session, session_id: str, client_id: str) -> None:
     """Drop a refused, unfinished item so that the agent can start it over."""
     item = repository.by_client_id(db, session_id, client_id)
@@ -115,7 +120,7 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
     item = repository.by_client_id(db, session.id, up.item_id)
     if item is not None and (item.sha256, item.size, item.kind) != (up.sha256, up.size, up.kind):
         raise Conflict("This item id was already used for different content.")
-    if item is not None and item.status == "stored":
+    if item is not None and item.status in FINAL:  # acknowledged; an erased item never comes back
         return v1.UploadStatus(item_id=up.item_id, status="stored", received=item.size, size=item.size)
     if item is None:
         item = EvidenceItem(

@@ -71,7 +71,7 @@ def _items(db: Session, exam_id: str, category: str) -> list[EvidenceItem]:
             select(EvidenceItem).where(
                 EvidenceItem.exam_id == exam_id,
                 EvidenceItem.kind.in_(_kinds_by_category()[category]),
-                EvidenceItem.status != "shredded",
+                EvidenceItem.status.notin_(("shredded", "erased")),
             )
         )
     )
@@ -96,7 +96,7 @@ def shred(c: Container, exam_id: str, category: str, now: datetime) -> Shredded:
     with c.uow() as db:  # 2. the ciphertext
         items = _items(db, exam_id, category)
         for item in items:
-            _delete_blobs(c.store, item)
+            delete_blobs(c.store, item)
             item.status, item.shredded_at = "shredded", now
         audit.record(
             db,
@@ -111,7 +111,7 @@ def shred(c: Container, exam_id: str, category: str, now: datetime) -> Shredded:
     return Shredded(exam_id, category, len(doomed), copies, len(items))
 
 
-def _delete_blobs(store: BlobStore, item: EvidenceItem) -> None:
+def delete_blobs(store: BlobStore, item: EvidenceItem) -> None:
     store.delete(item.blob_key)
     for key in list(store.keys(f"partial/{item.session_id}/{item.id}/")):
         store.delete(key)
@@ -120,4 +120,8 @@ def _delete_blobs(store: BlobStore, item: EvidenceItem) -> None:
 def run(c: Container, now: datetime) -> list[Shredded]:
     with c.uow() as db:
         pairs = due(db, now)
+        erased = list(db.scalars(select(EvidenceItem).where(EvidenceItem.status == "erased")))
+    for item in erased:  # a reviewer's erasure whose blob deletion did not happen at the time
+        if c.store.size(item.blob_key) is not None:
+            delete_blobs(c.store, item)
     return [shred(c, exam_id, category, now) for exam_id, category in pairs]

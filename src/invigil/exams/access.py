@@ -1,8 +1,10 @@
 """Who may see what of an exam. Every read of candidate data goes through ``require``.
 
 - admin, coordinator: manage the exam and see session status (no evidence content).
-- invigilator: only exams they are assigned to, only during the exam window (live board).
-- reviewer: only exams they are assigned to (evidence, after and during the exam).
+- invigilator: only exams they are assigned to, only during the exam window (live board, incident
+  notes).
+- reviewer: only exams they are assigned to (evidence, after and during the exam; notes; decisions
+  and erasure of sensitive items are theirs alone).
 - examiner: no proctoring data at all.
 """
 
@@ -27,6 +29,8 @@ class Purpose(enum.StrEnum):
     MANAGE = "manage"  # edit the exam, candidates, codes
     STATUS = "status"  # session states, heartbeats, counts (pseudonymous)
     EVIDENCE = "evidence"  # read sealed evidence and events
+    INCIDENTS = "incidents"  # write and read incident notes
+    DECIDE = "decide"  # record a decision about a candidate, erase a sensitive item
 
 
 def in_window(exam: Exam, now: datetime) -> bool:
@@ -45,6 +49,8 @@ def allowed(db: Session, staff: Staff, exam: Exam, purpose: Purpose, now: dateti
     assigned = repository.assignment_roles(db, exam.id, staff.id)
     if purpose is Purpose.MANAGE:
         return False
+    if purpose is Purpose.DECIDE:
+        return role is Role.REVIEWER and Role.REVIEWER.value in assigned
     if role is Role.INVIGILATOR:
         return Role.INVIGILATOR.value in assigned and in_window(exam, now)
     return Role.REVIEWER.value in assigned

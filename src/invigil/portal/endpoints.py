@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from invigil.audit import service as audit
 from invigil.container import Container
+from invigil.evidence import service as evidence
 from invigil.evidence.models import EvidenceItem
 from invigil.exams.models import Candidate, Exam
 from invigil.http import container
@@ -51,7 +52,7 @@ def overview(portal_token: str, c: Container = Depends(container)) -> dict[str, 
         assert candidate is not None
         items = db.scalars(
             select(EvidenceItem)
-            .where(EvidenceItem.session_id == session.id, EvidenceItem.status.in_(("stored", "shredded")))
+            .where(EvidenceItem.session_id == session.id, EvidenceItem.status.in_(evidence.FINAL))
             .order_by(EvidenceItem.captured_at)
         ).all()
         audit.record(
