@@ -28,6 +28,7 @@ from invigil.http import BodyLimit, domain_error_handler, storage_error_handler,
 from invigil.jobs import Sweeper
 from invigil.kit import signing
 from invigil.kit.errors import DomainError
+from invigil.kit.minimal import install_log_redaction
 from invigil.portal.endpoints import router as portal_router
 from invigil.review.endpoints import router as review_router
 from invigil.sessions.endpoints import router as agent_router
@@ -102,6 +103,7 @@ def create_served_app() -> FastAPI:
     as long as the process: frozen, they stay out of every later garbage collection, whose pauses
     stall all requests at once."""
     app = create_app()
+    install_log_redaction()  # in every worker process: no full IP address in any log line
     gc.collect()
     gc.freeze()
     # A thread coming back from the database waits up to the switch interval for the GIL (5 ms by

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # The reverse proxies whose X-Forwarded-For is believed (comma-separated addresses, or "*").
+    # The client's address is only ever kept as its network (kit/minimal.py).
+    forwarded_allow_ips: str = "127.0.0.1"
     public_url: str = Field(default="", description="Base URL printed on receipts; default http://HOST:PORT.")
 
     # Agent protocol limits.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import ipaddress
 import json
 import logging
 from typing import Any
@@ -15,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from invigil.container import Container
 from invigil.kit.errors import DomainError, PayloadTooLarge, Unauthorized
+from invigil.kit.minimal import network_of
 
 
 async def container(request: Request) -> Container:
@@ -36,14 +36,8 @@ def require_bearer(request: Request) -> str:
 
 
 def client_bucket(request: Request) -> str:
-    """The client's network, never its full address: IPv4 /24, IPv6 /48 (minimal logs)."""
-    host = request.client.host if request.client else "unknown"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return host[:64]
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    """The client's network, never its full address (kit/minimal.py)."""
+    return network_of(request.client.host if request.client else "unknown")
 
 
 def domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:

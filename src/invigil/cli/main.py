@@ -15,6 +15,7 @@ from typing import Any
 from invigil.cli import analyze, assignment, audit
 from invigil.cli import keys as keys_cli
 from invigil.config import Settings
+from invigil.kit.minimal import install_log_redaction
 
 
 def _passphrase(args: argparse.Namespace, confirm: bool) -> str:
@@ -77,11 +78,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_level="warning",
             access_log=False,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
     else:
         from invigil.app import create_served_app
 
-        uvicorn.run(create_served_app(), host=settings.host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            create_served_app(),
+            host=settings.host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
     return 0
 
 
@@ -287,6 +296,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("INVIGIL_LOG_LEVEL", "WARNING"))
+    install_log_redaction()  # no full IP address in any log line (kit/minimal.py)
     args = parser().parse_args(argv)
     return int(args.func(args))
 

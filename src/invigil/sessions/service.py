@@ -16,7 +16,7 @@ from invigil.exams import repository as exams_repo
 from invigil.exams.facts import facts as exam_facts
 from invigil.exams.models import Candidate, Exam
 from invigil.institutions.models import Institution
-from invigil.kit import envelope, signing, tokens
+from invigil.kit import envelope, minimal, signing, tokens
 from invigil.kit.clock import iso
 from invigil.kit.db import insert_ignore
 from invigil.kit.errors import Conflict, Forbidden, Gone, Invalid, Unauthorized
@@ -86,7 +86,7 @@ def activate(db: Session, req: v1.ActivateRequest, now: datetime, limits: Limits
     session.code_used_at = now
     session.activated_at = now
     session.token_hash = secret_hash
-    session.agent_info = dict(req.agent)
+    session.agent_info = minimal.generalise_agent(req.agent)  # never host names or builds
     session.candidate_public_key = req.candidate_public_key
     session.candidate_kid = envelope.key_id(candidate_key)
     move(session, State.ACTIVATED)
