@@ -30,6 +30,7 @@ from invigil.kit import signing
 from invigil.kit.errors import DomainError
 from invigil.kit.minimal import install_log_redaction
 from invigil.portal.endpoints import router as portal_router
+from invigil.retention.endpoints import router as retention_router
 from invigil.review.endpoints import router as review_router
 from invigil.sessions.endpoints import router as agent_router
 from invigil.web import pages
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         assignments_router,
         flags_router,
         review_router,
+        retention_router,
         board_stream_router,
         pages.router,
     ):

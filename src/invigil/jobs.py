@@ -15,10 +15,10 @@ import time
 
 from invigil.audit import chain
 from invigil.container import Container
-from invigil.evidence import shredding
 from invigil.exams import keys
 from invigil.flags import queue as analysis
 from invigil.kit.clock import utcnow
+from invigil.retention import engine as retention
 from invigil.sessions import service as sessions
 
 log = logging.getLogger("invigil.jobs")
@@ -90,8 +90,8 @@ class Sweeper:
                     log.info("sweep: %s", counts)
                 if time.monotonic() - last_retention >= RETENTION_EVERY:
                     last_retention = time.monotonic()
-                    for done in shredding.run(self._c, utcnow()):
-                        log.info("retention: shredded %s", done)
+                    for done in retention.run(self._c, utcnow()):
+                        log.info("retention: %s", done)
                 if time.monotonic() - last_checkpoint >= self._c.settings.audit_checkpoint_seconds:
                     last_checkpoint = time.monotonic()
                     audit_checkpoint(self._c)

@@ -1,5 +1,5 @@
 """Key custody from the command line: a person's key, grants, revocation, recovery-key rotation,
-retention, and opening evidence with a person's key.
+and opening evidence with a person's key.
 
 These commands open keys, so they run on the key holder's side of the trust boundary: run them on
 an administrator's machine with access to the database, not as part of the server. Passphrases come
@@ -210,17 +210,6 @@ def _institution_id(db: Session, slug: str | None) -> str:
     return institution.id
 
 
-def cmd_retention_run(args: argparse.Namespace) -> int:
-    from invigil.evidence import shredding
-    from invigil.kit.clock import utcnow
-
-    done = shredding.run(_container(), utcnow())
-    for d in done:
-        print(f"exam {d.exam_id} {d.category}: {d.keys} key(s), {d.copies} sealed copies, {d.items} item(s)")
-    print(f"{len(done)} category(ies) shredded.")
-    return 0
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from invigil.evidence.export import export_exam
     from invigil.kit.errors import DomainError
@@ -277,12 +266,6 @@ def register(sub: Any) -> None:
     rr.add_argument("--new-passphrase-file")
     rr.add_argument("--institution")
     rr.set_defaults(func=cmd_rotate_recovery, as_email=None)
-
-    s = sub.add_parser("retention", help="retention: crypto-shred what has expired")
-    rsub = s.add_subparsers(dest="retention_command", required=True)
-    rsub.add_parser("run", help="shred every category whose retention has ended, now").set_defaults(
-        func=cmd_retention_run
-    )
 
     s = sub.add_parser("evidence", help="sealed evidence")
     esub = s.add_subparsers(dest="evidence_command", required=True)

@@ -25,6 +25,7 @@ from invigil.exams import facts, keys
 from invigil.exams.models import Exam, ExamKey
 from invigil.exams.retention import expires_at
 from invigil.protocol.policy import CATEGORY_OF_KIND
+from invigil.retention import holds
 from invigil.storage import BlobStore
 
 
@@ -45,7 +46,7 @@ def due(db: Session, now: datetime) -> list[tuple[str, str]]:
     ).all():
         if category in _kinds_by_category() and expires_at(exam.ends_at, exam.retention, category) <= now:
             out.add((exam.id, category))
-    return sorted((e, c) for e, c in out if _live_keys(db, e, c) or _items(db, e, c))
+    return sorted((e, c) for e, c in out if live_keys(db, e, c) or items_left(db, e, c))
 
 
 def _kinds_by_category() -> dict[str, list[str]]:
@@ -55,7 +56,7 @@ def _kinds_by_category() -> dict[str, list[str]]:
     return by
 
 
-def _live_keys(db: Session, exam_id: str, category: str) -> list[ExamKey]:
+def live_keys(db: Session, exam_id: str, category: str) -> list[ExamKey]:
     return list(
         db.scalars(
             select(ExamKey).where(
@@ -65,7 +66,7 @@ def _live_keys(db: Session, exam_id: str, category: str) -> list[ExamKey]:
     )
 
 
-def _items(db: Session, exam_id: str, category: str) -> list[EvidenceItem]:
+def items_left(db: Session, exam_id: str, category: str) -> list[EvidenceItem]:
     return list(
         db.scalars(
             select(EvidenceItem).where(
@@ -77,37 +78,55 @@ def _items(db: Session, exam_id: str, category: str) -> list[EvidenceItem]:
     )
 
 
-def shred(c: Container, exam_id: str, category: str, now: datetime) -> Shredded:
-    with c.uow() as db:  # 1. the keys: from here on nothing anywhere opens this category
-        doomed = _live_keys(db, exam_id, category)
-        copies = keys.shred_keys(db, doomed, now)
-        audit.record(
-            db,
-            actor_kind="system",
-            actor_id="retention",
-            action="retention.shred_keys",
-            at=now,
-            exam_id=exam_id,
-            category=category,
-            keys=[k.kid for k in doomed],
-            copies=copies,
-        )
-    facts.forget(exam_id)
-    with c.uow() as db:  # 2. the ciphertext
-        items = _items(db, exam_id, category)
+def shred(c: Container, exam_id: str, category: str, now: datetime) -> Shredded | None:
+    """Destroy one expired category of one exam, as far as legal holds allow; None if nothing was due.
+
+    A hold on the whole exam stops everything. A hold on some sessions keeps the category's keys (the
+    held evidence must stay readable) and deletes the ciphertext of every other session; the keys go
+    on a later run, once no hold is left (docs/adr/0014-retention-and-holds.md).
+    """
+    with c.uow() as db:
+        held = holds.held(db, exam_id)
+    if held.whole_exam:
+        return None
+    doomed: list[ExamKey] = []
+    copies = 0
+    if not held.any:
+        with c.uow() as db:  # 1. the keys: from here on nothing anywhere opens this category
+            doomed = live_keys(db, exam_id, category)
+            if doomed:
+                copies = keys.shred_keys(db, doomed, now)
+                audit.record(
+                    db,
+                    actor_kind="system",
+                    actor_id="retention",
+                    action="retention.shred_keys",
+                    at=now,
+                    exam_id=exam_id,
+                    category=category,
+                    keys=[k.kid for k in doomed],
+                    copies=copies,
+                )
+        facts.forget(exam_id)
+    with c.uow() as db:  # 2. the ciphertext (of the sessions no hold covers)
+        items = [i for i in items_left(db, exam_id, category) if not held.covers(i.session_id)]
         for item in items:
             delete_blobs(c.store, item)
             item.status, item.shredded_at = "shredded", now
-        audit.record(
-            db,
-            actor_kind="system",
-            actor_id="retention",
-            action="retention.delete_ciphertext",
-            at=now,
-            exam_id=exam_id,
-            category=category,
-            items=len(items),
-        )
+        if items:
+            audit.record(
+                db,
+                actor_kind="system",
+                actor_id="retention",
+                action="retention.delete_ciphertext",
+                at=now,
+                exam_id=exam_id,
+                category=category,
+                items=len(items),
+                held_sessions=len(held.sessions),
+            )
+    if not doomed and not items:
+        return None
     return Shredded(exam_id, category, len(doomed), copies, len(items))
 
 
@@ -124,4 +143,5 @@ def run(c: Container, now: datetime) -> list[Shredded]:
     for item in erased:  # a reviewer's erasure whose blob deletion did not happen at the time
         if c.store.size(item.blob_key) is not None:
             delete_blobs(c.store, item)
-    return [shred(c, exam_id, category, now) for exam_id, category in pairs]
+    done = [shred(c, exam_id, category, now) for exam_id, category in pairs]
+    return [d for d in done if d is not None]

@@ -1,0 +1,24 @@
+"""One retention run: crypto-shred expired evidence categories (evidence/shredding.py), then expire
+the records that are not evidence (retention/records.py). Both respect legal holds; both are
+idempotent, so the hourly sweeper and `invigil retention run` may overlap safely."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from invigil.container import Container
+from invigil.evidence import shredding
+from invigil.retention import records
+
+
+def run(c: Container, now: datetime) -> list[str]:
+    """What was destroyed, one line per exam and category."""
+    lines = [
+        f"exam {d.exam_id} {d.category}: {d.keys} key(s), {d.copies} sealed copies, {d.items} item(s)"
+        for d in shredding.run(c, now)
+    ]
+    lines += [
+        f"exam {d.exam_id} {d.category}: " + ", ".join(f"{n} {table}" for table, n in d.rows.items())
+        for d in records.run(c, now)
+    ]
+    return lines
