@@ -22,4 +22,6 @@ class Institution(Base):
     recovery_kid: Mapped[str] = mapped_column(String(64))
     recovery_public_key: Mapped[str] = mapped_column(Text)
     default_retention: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # For the privacy notice and the DPIA (privacy/): controller, legal_basis, complaint_authority.
+    privacy: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
