@@ -51,3 +51,56 @@ def test_notice_is_public_localised_and_follows_the_settings(http, server, insta
     text = " ".join(p for s in after["sections"] for p in s["paragraphs"])
     assert "Test University er dataansvarlig" in text
     assert "the university act § 12" in text
+
+
+def test_dpia_draft_for_those_who_manage_the_exam(http, server, installation):
+    import zlib
+
+    exam = make_exam(installation, n=1)
+    url = f"/api/v1/staff/exams/{exam.exam_id}/dpia"
+    for role in ("reviewer", "invigilator", "examiner"):
+        assert http.get(url, headers=login(server.url, role)).status_code == 403
+    h = login(server.url, "coordinator")
+    md = http.get(url, headers=h)
+    assert md.status_code == 200
+    text = md.text
+    assert text.startswith("# Data protection impact assessment (draft): Test exam")
+    for part in ("Art. 35(7)(a)", "Art. 35(7)(b)", "Art. 35(7)(c)", "Unauthorised access", "*Answer:*"):
+        assert part in text
+    assert "| screenshots |" in text  # the test policy's sources, each with its privacy cost
+    doc = http.get(url, headers=h, params={"format": "json"}).json()
+    assert {r["risk"].split(" ")[0] for r in doc["risks"]} >= {"Unauthorised", "Loss", "Modification"}
+    pdf = http.get(url, headers=h, params={"format": "pdf"})
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    streams = [
+        zlib.decompress(part.split(b"stream\n", 1)[1]) for part in pdf.content.split(b"endstream")[:-1]
+    ]
+    assert any(b"Data protection impact assessment" in s for s in streams)
+
+
+def test_cli_writes_the_dpia_as_pdf_and_prints_the_notice(installation, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    exam = make_exam(installation, n=1)
+    c = installation.container
+    env = {
+        **os.environ,
+        "INVIGIL_DATA_DIR": str(c.settings.data_dir),
+        "INVIGIL_DATABASE_URL": c.settings.effective_database_url,
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "invigil.cli.main", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+    out = tmp_path / "dpia.pdf"
+    r = cli("dpia", "--exam", exam.exam_id, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes().startswith(b"%PDF-")
+    r = cli("privacy-notice", "--exam", exam.exam_id, "--lang", "da")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("# Oplysning om behandling af personoplysninger: Test exam")
+    assert cli("dpia", "--exam", "nope").returncode != 0

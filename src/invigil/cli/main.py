@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from invigil.cli import analyze, assignment, audit, retention
+from invigil.cli import analyze, assignment, audit, privacy, retention
 from invigil.cli import keys as keys_cli
 from invigil.config import Settings
 from invigil.kit.minimal import install_log_redaction
@@ -281,6 +281,7 @@ def parser() -> argparse.ArgumentParser:
     analyze.add_parser(sub)
     audit.add_parser(sub)
     retention.add_parser(sub)
+    privacy.add_parser(sub)
 
     s = sub.add_parser("agent", help="the candidate agent (headless)")
     asub = s.add_subparsers(dest="agent_command", required=True)

@@ -17,12 +17,13 @@ from invigil.accounts.endpoints import current_staff
 from invigil.accounts.models import Role, Staff
 from invigil.audit import service as audit
 from invigil.container import Container
+from invigil.exams import access
 from invigil.exams import repository as exams_repo
 from invigil.http import container
 from invigil.institutions.models import Institution
 from invigil.kit.clock import utcnow
 from invigil.kit.errors import Forbidden, NotFound
-from invigil.privacy import notice
+from invigil.privacy import dpia, notice
 
 router = APIRouter(tags=["privacy"])
 
@@ -66,6 +67,30 @@ def privacy_notice(
     if format == "markdown":
         return PlainTextResponse(notice.markdown(rendered), media_type="text/markdown; charset=utf-8")
     return rendered
+
+
+@router.get("/api/v1/staff/exams/{exam_id}/dpia", response_model=None)
+def exam_dpia(
+    exam_id: str,
+    format: str = "markdown",
+    staff: Staff = Depends(current_staff),
+    c: Container = Depends(container),
+) -> dict[str, Any] | Response:
+    """A draft DPIA (GDPR Art. 35) for the exam: ``markdown`` (default), ``pdf`` or ``json``. For those
+    who manage the exam (admins, coordinators); it holds nothing about any candidate."""
+    now = utcnow()
+    with c.uow() as db:
+        exam = access.require(db, staff, exams_repo.get(db, exam_id), access.Purpose.MANAGE, now)
+        institution = db.get(Institution, exam.institution_id)
+        assert institution is not None
+        doc = dpia.build(exam, institution, now)
+    if format == "pdf":
+        name = f"dpia-{exam_id}.pdf"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(dpia.pdf(doc), media_type="application/pdf", headers=headers)
+    if format == "json":
+        return doc
+    return PlainTextResponse(dpia.markdown(doc), media_type="text/markdown; charset=utf-8")
 
 
 @router.get("/api/v1/staff/institution/privacy")
