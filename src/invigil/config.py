@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key: SecretStr = SecretStr("")
     s3_secret_key: SecretStr = SecretStr("")
+    # Region pinning: region label -> a folder, or "s3://bucket" on the S3 endpoint above. When set,
+    # each exam's evidence goes only to its region's store (storage/regional.py).
+    region_stores: dict[str, str] = Field(default_factory=dict)
+    # Where this installation's database is; institutions pinned elsewhere are refused. Empty: unchecked.
+    database_region: str = ""
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -74,8 +79,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if self.blob_store == "s3" and not self.s3_endpoint_url:
-            raise ValueError("INVIGIL_BLOB_STORE=s3 needs INVIGIL_S3_ENDPOINT_URL")
+        uses_s3 = self.blob_store == "s3" or any(v.startswith("s3://") for v in self.region_stores.values())
+        if uses_s3 and not self.s3_endpoint_url:
+            raise ValueError("S3 blob stores need INVIGIL_S3_ENDPOINT_URL")
         return self
 
     @property

@@ -17,10 +17,33 @@ from invigil.kit.backpressure import Gate
 from invigil.kit.db import make_engine, make_sessionmaker, unit_of_work
 from invigil.kit.groupcommit import GroupCommit
 from invigil.storage import BlobStore
-from invigil.storage.factory import blob_store_from_settings
+from invigil.storage.factory import blob_store_from_settings, regional_stores
 
 if TYPE_CHECKING:
     from invigil.flags.queue import JobQueue
+
+
+def _blob_store(settings: Settings, sessions: sessionmaker[Session]) -> BlobStore:
+    """One store, or with INVIGIL_REGION_STORES one per region, each exam's blobs in its region's."""
+    if not settings.region_stores:
+        return blob_store_from_settings(settings)
+    from sqlalchemy import text
+
+    from invigil.storage.regional import RegionalBlobStore
+
+    def region_of(kind: str, owner: str) -> str:
+        query = (
+            "SELECT e.region FROM exams e JOIN exam_sessions s ON s.exam_id = e.id WHERE s.id = :id"
+            if kind == "session"
+            else "SELECT region FROM exams WHERE id = :id"
+        )
+        with sessions() as db:
+            region = db.execute(text(query), {"id": owner}).scalar()
+        if region is None:
+            raise LookupError(f"no exam or session {owner!r} for a blob")
+        return str(region)
+
+    return RegionalBlobStore(regional_stores(settings), region_of)
 
 
 @dataclass
@@ -34,7 +57,8 @@ class Container:
     def from_settings(cls, settings: Settings) -> Container:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.effective_database_url)
-        return cls(settings, engine, make_sessionmaker(engine), blob_store_from_settings(settings))
+        sessions = make_sessionmaker(engine)
+        return cls(settings, engine, sessions, _blob_store(settings, sessions))
 
     def uow(self) -> AbstractContextManager[Session]:
         return unit_of_work(self.sessions)

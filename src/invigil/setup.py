@@ -32,6 +32,7 @@ def initialize(
     """Migrate the database, create the institution and its offline recovery key file."""
     if recovery_file.exists():
         raise FileExistsError(f"{recovery_file} already exists; refusing to overwrite a recovery key")
+    institutions.check_region(c.settings, region)
     upgrade(c.settings.effective_database_url)
     c.store.check()
     document, public_key = keywrap.new_recovery_key(passphrase, slug, iterations=c.settings.kdf_iterations)

@@ -50,6 +50,11 @@ def create_exam(
         raise Invalid("The exam must end after it starts.")
     if ends_at - starts_at > timedelta(hours=MAX_EXAM_HOURS):
         raise Invalid(f"An exam can last at most {MAX_EXAM_HOURS} hours.")
+    if region and region != institution.region:
+        raise Invalid(
+            f"Exams of this institution are stored in its region, {institution.region!r}; "
+            f"{region!r} is not available to it."
+        )
     checked_policy = parse_policy(policy)
     merged_retention = {**(institution.default_retention or {}), **(retention or {})}
     checked_retention = parse_retention(merged_retention)

@@ -7,11 +7,24 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from invigil.config import Settings
 from invigil.exams.retention import parse_retention
 from invigil.institutions.models import Institution
 from invigil.kit.errors import Conflict, Invalid
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def check_region(settings: Settings, region: str) -> None:
+    """An institution is pinned to a region: this installation's database must be there, and (with
+    region pinning) a blob store for it must be configured."""
+    if settings.database_region and region != settings.database_region:
+        raise Invalid(
+            f"This installation's database is in {settings.database_region!r}; an institution pinned to "
+            f"{region!r} needs an installation whose database is there."
+        )
+    if settings.region_stores and region not in settings.region_stores:
+        raise Invalid(f"No blob store for region {region!r}: add it to INVIGIL_REGION_STORES first.")
 
 
 def create(
