@@ -75,3 +75,34 @@ def test_the_student_opens_their_data_in_the_browser(browser, handed_in, databas
     assert not any(secret.replace("-", "") in s.replace("-", "").upper() for s in sent)
     assert not errors, errors
     context.close()
+
+
+def test_the_export_opens_offline_in_the_browser(browser, handed_in, tmp_path):
+    """The ZIP from the receipt page, unzipped, opened from file:// with no server at all."""
+    import zipfile
+
+    url = handed_in["url"].replace("/me/", "/api/v1/portal/") + "/export.zip"
+    archive = tmp_path / "export.zip"
+    archive.write_bytes(httpx.get(url, timeout=20).content)
+    folder = tmp_path / "my-exam-data"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(folder)
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url))
+    page.goto((folder / "open.html").as_uri())
+    page.set_input_files("#folder", str(folder))
+    page.fill("#secret", secret_from_private(handed_in["other"]))
+    page.click("#open")
+    expect(page.locator("#status")).to_contain_text("another receipt")
+    page.fill("#secret", secret_from_private(handed_in["mine"]))
+    page.click("#open")
+    expect(page.locator("#status")).to_contain_text("Opened 3 item(s)", timeout=20_000)
+    assert MARK in page.locator("#items").inner_text()
+    assert page.locator("#items img").count() == 1
+    assert all(s.startswith("file:") or s.startswith("blob:") for s in sent), sent  # nothing leaves
+    assert not errors, errors
+    context.close()

@@ -282,6 +282,7 @@ def parser() -> argparse.ArgumentParser:
     audit.add_parser(sub)
     retention.add_parser(sub)
     privacy.add_parser(sub)
+    privacy.add_portal_parser(sub)
 
     s = sub.add_parser("agent", help="the candidate agent (headless)")
     asub = s.add_subparsers(dest="agent_command", required=True)

@@ -65,3 +65,26 @@ def cmd_notice(args: argparse.Namespace) -> int:
         c.close()
     print(notice.markdown(notice.render(facts, args.lang)), end="")
     return 0
+
+
+def add_portal_parser(sub: Any) -> None:
+    p = sub.add_parser("portal", help="a candidate's own data")
+    psub = p.add_subparsers(dest="portal_command", required=True)
+    o = psub.add_parser("open-export", help="open the ZIP from your receipt page with your receipt secret")
+    o.add_argument("zip", type=Path)
+    o.add_argument("--out", type=Path, required=True, help="folder for the opened files")
+    o.add_argument("--secret-file", help="file with the receipt secret (else you are asked)")
+    o.set_defaults(func=cmd_open_export)
+
+
+def cmd_open_export(args: argparse.Namespace) -> int:
+    from invigil.cli.keys import ask
+    from invigil.portal.subject_export import open_export
+
+    secret = ask(args.secret_file, "INVIGIL_RECEIPT_SECRET", "Receipt secret")
+    try:
+        written = open_export(args.zip, secret, args.out)
+    except (ValueError, KeyError, OSError) as exc:
+        raise SystemExit(f"Could not open {args.zip}: {exc}") from exc
+    print(f"Opened {len(written)} item(s) into {args.out}; report.json lists everything held about you.")
+    return 0

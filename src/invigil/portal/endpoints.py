@@ -10,17 +10,15 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from invigil.audit import service as audit
 from invigil.container import Container
-from invigil.evidence import service as evidence
 from invigil.evidence.models import EvidenceItem
-from invigil.exams.models import Candidate, Exam
 from invigil.http import container
 from invigil.kit import tokens
 from invigil.kit.clock import iso, utcnow
 from invigil.kit.errors import NotFound
+from invigil.portal import report, subject_export
 from invigil.sessions import repository
 from invigil.sessions.models import ExamSession
 from invigil.storage import BlobNotFound
@@ -42,46 +40,50 @@ def _session(db: Any, portal_token: str) -> ExamSession:
 
 @router.get("/{portal_token}")
 def overview(portal_token: str, c: Container = Depends(container)) -> dict[str, Any]:
-    """Everything collected in this session: kinds, times, sizes; deleted items say when."""
+    """Everything held about this session (portal/report.py): what was collected and what became of
+    it, flags, decisions, who opened the data and when, the privacy notice. Logged."""
     now = utcnow()
     with c.uow() as db:
         session = _session(db, portal_token)
-        exam = db.get(Exam, session.exam_id)
-        candidate = db.get(Candidate, session.candidate_id)
-        assert exam is not None
-        assert candidate is not None
-        items = db.scalars(
-            select(EvidenceItem)
-            .where(EvidenceItem.session_id == session.id, EvidenceItem.status.in_(evidence.FINAL))
-            .order_by(EvidenceItem.captured_at)
-        ).all()
-        audit.record(
-            db,
-            actor_kind="candidate",
-            actor_id=session.id,
-            action="portal.list",
-            at=now,
-            exam_id=exam.id,
-            session_id=session.id,
-        )
-        return {
-            "exam": {"id": exam.id, "title": exam.title},
-            "session_id": session.id,
-            "candidate": candidate.pseudonym,
-            "candidate_kid": session.candidate_kid,
-            "items": [
-                {
-                    "id": i.id,
-                    "client_id": i.client_id,
-                    "kind": i.kind,
-                    "captured_at": iso(i.captured_at),
-                    "size": i.size,
-                    "status": i.status,
-                    "deleted_at": iso(i.shredded_at) if i.shredded_at else None,
-                }
-                for i in items
-            ],
-        }
+        _log(db, session, "portal.list", now)
+        return report.build(db, session, now)
+
+
+@router.get("/{portal_token}/export.zip")
+def export(portal_token: str, c: Container = Depends(container)) -> Response:
+    """The candidate's copy of all of it (GDPR Art. 15) as a ZIP: the report, every stored item
+    sealed, and an offline page that opens them with the receipt secret. Logged."""
+    now = utcnow()
+    with c.uow() as db:
+        session = _session(db, portal_token)
+        doc = report.build(db, session, now)
+        rows = {i.id: i for i in report.items(db, session.id)}
+        _log(db, session, "portal.export", now)
+    sealed = []
+    for entry in doc["items"]:
+        if entry["status"] == "stored":
+            try:
+                sealed.append((entry, c.store.get(rows[entry["id"]].blob_key)))
+            except BlobNotFound:
+                entry["status"] = "missing"
+    name = f"invigil-{doc['candidate']}-{doc['exam']['id'][:8]}.zip"
+    return Response(
+        subject_export.build(doc, sealed),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+def _log(db: Any, session: ExamSession, action: str, now: Any) -> None:
+    audit.record(
+        db,
+        actor_kind="candidate",
+        actor_id=session.id,
+        action=action,
+        at=now,
+        exam_id=session.exam_id,
+        session_id=session.id,
+    )
 
 
 @router.get("/{portal_token}/items/{item_id}")
