@@ -31,6 +31,7 @@ from invigil.kit.errors import DomainError
 from invigil.kit.minimal import install_log_redaction
 from invigil.portal.endpoints import router as portal_router
 from invigil.privacy.endpoints import router as privacy_router
+from invigil.privacy.request_endpoints import router as subject_requests_router
 from invigil.retention.endpoints import router as retention_router
 from invigil.review.endpoints import router as review_router
 from invigil.sessions.endpoints import router as agent_router
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         review_router,
         retention_router,
         privacy_router,
+        subject_requests_router,
         board_stream_router,
         pages.router,
     ):

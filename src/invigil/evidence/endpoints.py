@@ -19,6 +19,7 @@ from invigil.flags import queue as analysis
 from invigil.http import bearer, container
 from invigil.kit.clock import iso, utcnow
 from invigil.kit.errors import BadRequest, DomainError, Forbidden, NotFound, PayloadTooLarge
+from invigil.privacy import requests as subject_requests
 from invigil.protocol import v1
 from invigil.sessions import service as sessions
 from invigil.sessions.models import ExamSession
@@ -122,6 +123,7 @@ def list_evidence(
         if session is None:
             raise NotFound("No such session.")
         access.require(db, staff, exams_repo.get(db, session.exam_id), access.Purpose.EVIDENCE, now)
+        subject_requests.check_not_restricted(db, session.id)
         items = repository.stored_for_session(db, session.id)
         audit.record(
             db,
@@ -160,6 +162,7 @@ def read_evidence(
         if item is None:
             raise Forbidden("You do not have access to this exam's data.")
         access.require(db, staff, exams_repo.get(db, item.exam_id), access.Purpose.EVIDENCE, now)
+        subject_requests.check_not_restricted(db, item.session_id)
         item, data = service.read_for_staff(db, c.store, item_id, staff.id, now)
     return Response(
         data,

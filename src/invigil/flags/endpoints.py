@@ -23,6 +23,7 @@ from invigil.flags import reports, service
 from invigil.http import container
 from invigil.kit.clock import utcnow
 from invigil.kit.errors import Forbidden
+from invigil.privacy import requests as subject_requests
 from invigil.sessions import repository as sessions_repo
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
@@ -52,6 +53,7 @@ def session_flags(
             raise Forbidden(NO_ACCESS)
         exam = exams_repo.get(db, session.exam_id)
         access.require_logged(db, staff, exam, access.Purpose.EVIDENCE, now, "flags.read", session.id)
+        subject_requests.check_not_restricted(db, session.id)
         return reports.session_flags(db, session.id)
 
 

@@ -27,6 +27,7 @@ from invigil.exams.models import Exam
 from invigil.flags import repository, service
 from invigil.flags.opener import EvidenceOpener
 from invigil.kit.clock import utcnow
+from invigil.privacy import requests as subject_requests
 from invigil.protocol.policy import Policy, parse_policy
 from invigil.sessions import repository as sessions_repo
 from invigil.sessions.models import Event, ExamSession
@@ -46,8 +47,8 @@ def analyse_item(c: Container, item_ref: str, opener: EvidenceOpener | None) -> 
             item = evidence_repo.by_client_id(db, session_id, client_id)
         else:
             item = evidence_repo.get(db, item_ref)
-        if item is None or item.status != "stored":
-            return 0
+        if item is None or item.status != "stored" or subject_requests.restricted_since(db, item.session_id):
+            return 0  # gone, or restricted at the candidate's request (GDPR Art. 18): not processed
         fns = registry.analysers_for(item.kind)
         if not fns:
             return 0  # no analyser for this kind (yet)
@@ -97,7 +98,7 @@ def analyse_session(c: Container, session_id: str) -> int:
     now = utcnow()
     with c.uow() as db:
         session = sessions_repo.get(db, session_id)
-        if session is None:
+        if session is None or subject_requests.restricted_since(db, session.id):
             return 0
         exam = exams_repo.get(db, session.exam_id)
         assert exam is not None
@@ -132,7 +133,7 @@ def analyse_stream(c: Container, session_id: str, opener: EvidenceOpener | None)
         return 0  # the vision models are not installed here
     with c.uow() as db:
         session = sessions_repo.get(db, session_id)
-        if session is None:
+        if session is None or subject_requests.restricted_since(db, session.id):
             return 0
         exam = exams_repo.get(db, session.exam_id)
         assert exam is not None
@@ -199,7 +200,7 @@ def analyse_handins(c: Container, exam_id: str, opener: EvidenceOpener | None) -
         texts: dict[str, list[str]] = {}
         evidence: dict[str, list[str]] = {}
         for item in evidence_repo.stored_for_exam(db, exam_id):
-            if item.kind != "handin_file":
+            if item.kind != "handin_file" or subject_requests.restricted_since(db, item.session_id):
                 continue
             texts.setdefault(item.session_id, []).append(similarity.text_of(opener.open(db, item)))
             evidence.setdefault(item.session_id, []).append(item.client_id)

@@ -33,7 +33,7 @@ class Expired:
     rows: dict[str, int]
 
 
-def _count_and_delete(db: Session, model: Any, where: Any) -> int:
+def count_and_delete(db: Session, model: Any, where: Any) -> int:
     n = int(db.scalar(select(func.count()).select_from(model).where(where)) or 0)
     if n:
         db.execute(delete(model).where(where))
@@ -52,20 +52,20 @@ def expire_exam(db: Session, exam: Exam, category: str, now: datetime) -> Expire
     rows: dict[str, int] = {}
     if category == "identity":
         candidates = select(ExamSession.candidate_id).where(ExamSession.id.in_(free))
-        rows["candidate_identities"] = _count_and_delete(
+        rows["candidate_identities"] = count_and_delete(
             db, CandidateIdentity, CandidateIdentity.candidate_id.in_(candidates)
         )
         unsessioned = select(Candidate.id).where(
             Candidate.exam_id == exam.id, ~Candidate.id.in_(select(ExamSession.candidate_id))
         )
-        rows["candidate_identities"] += _count_and_delete(
+        rows["candidate_identities"] += count_and_delete(
             db, CandidateIdentity, CandidateIdentity.candidate_id.in_(unsessioned)
         )
     else:
         for model in SESSION_RECORDS[category]:
-            rows[model.__tablename__] = _count_and_delete(db, model, model.session_id.in_(free))
+            rows[model.__tablename__] = count_and_delete(db, model, model.session_id.in_(free))
         if not held.any:  # notes about the exam as a whole
-            rows["incident_notes"] += _count_and_delete(
+            rows["incident_notes"] += count_and_delete(
                 db, IncidentNote, (IncidentNote.exam_id == exam.id) & IncidentNote.session_id.is_(None)
             )
     rows = {k: v for k, v in rows.items() if v}

@@ -25,6 +25,7 @@ from invigil.exams import repository as exams_repo
 from invigil.http import container
 from invigil.kit.clock import iso, utcnow
 from invigil.kit.errors import Forbidden, Invalid
+from invigil.privacy import requests as subject_requests
 from invigil.review import service
 from invigil.review.models import Decision, IncidentNote
 from invigil.sessions import repository as sessions_repo
@@ -56,6 +57,7 @@ def _session(db: Any, staff: Staff, session_id: str, purpose: access.Purpose, no
     if session is None:
         raise Forbidden(NO_ACCESS)  # the same answer as "not yours": ids cannot be probed
     access.require(db, staff, exams_repo.get(db, session.exam_id), purpose, now)
+    subject_requests.check_not_restricted(db, session.id)
     return session
 
 
