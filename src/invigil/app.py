@@ -29,7 +29,7 @@ from invigil.kit import signing
 from invigil.kit.errors import DomainError
 from invigil.portal.endpoints import router as portal_router
 from invigil.sessions.endpoints import router as agent_router
-from invigil.web import pages
+from invigil.web import browser, home, login, pages
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"  # the browser's crypto module and other assets
 
@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(OSError, storage_error_handler)
+    app.add_exception_handler(browser.PageRefused, browser.refused_page)
+    app.add_exception_handler(browser.LoginRequired, browser.login_required)
     app.add_middleware(BodyLimit, limit=c.settings.max_request_bytes + 64 * 1024)
     for router in (
         agent_router,
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         assignments_router,
         flags_router,
         pages.router,
+        login.router,
+        home.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
