@@ -57,15 +57,8 @@ def typing() -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    "make",
-    [
-        lambda: coloured(0.0),
-        lambda: coloured(1.0),
-        lambda: coloured(2.0),
-        fan,
-        typing,
-        lambda: np.zeros(RATE * SECONDS),
-    ],
+    "make", [lambda: coloured(0.0), lambda: coloured(1.0), lambda: coloured(2.0), fan, typing,
+             lambda: np.zeros(RATE * SECONDS)],
     ids=["white", "pink", "brown", "fan", "typing", "silence"],
 )
 def test_noise_is_not_speech(voice: VoiceDetector, make) -> None:

@@ -53,11 +53,5 @@ def test_no_face_is_said_plainly(verifier: FaceVerifier, analyzer: FrameAnalyzer
 
 
 def test_bands() -> None:
-    assert [band(d) for d in (0.1, 0.49, 0.5, 0.59, 0.6, 0.9)] == [
-        "same",
-        "same",
-        "unsure",
-        "unsure",
-        "different",
-        "different",
-    ]
+    assert [band(d) for d in (0.1, 0.49, 0.5, 0.59, 0.6, 0.9)] == ["same", "same", "unsure", "unsure",
+                                                                   "different", "different"]

@@ -23,18 +23,15 @@ def landmarks(yaw: float, pitch: float, roll: float) -> np.ndarray:
     turn_roll = cv2.Rodrigues(np.array([0.0, 0.0, r]))[0]  # positive: clockwise in the image
     rotation = turn_roll @ turn_yaw @ turn_pitch @ facing
     camera = np.array([[W, 0, W / 2], [0, W, H / 2], [0, 0, 1]], dtype=np.float64)
-    projected, _ = cv2.projectPoints(
-        _MODEL_POINTS, cv2.Rodrigues(rotation)[0], np.array([0, 0, 1500.0]), camera, np.zeros(4)
-    )
+    projected, _ = cv2.projectPoints(_MODEL_POINTS, cv2.Rodrigues(rotation)[0], np.array([0, 0, 1500.0]),
+                                     camera, np.zeros(4))
     points = np.zeros((478, 2))
     points[list(_MODEL_INDEX)] = projected.reshape(-1, 2)
     return points
 
 
-@pytest.mark.parametrize(
-    ("yaw", "pitch", "roll"),
-    [(0, 0, 0), (30, 0, 0), (-45, 0, 0), (0, 20, 0), (0, -25, 0), (0, 0, 15), (0, 0, -20), (25, -15, 0)],
-)
+@pytest.mark.parametrize(("yaw", "pitch", "roll"), [(0, 0, 0), (30, 0, 0), (-45, 0, 0), (0, 20, 0),
+                                                    (0, -25, 0), (0, 0, 15), (0, 0, -20), (25, -15, 0)])
 def test_head_pose_recovers_the_angles_with_the_aflw_signs(yaw: float, pitch: float, roll: float) -> None:
     pose = head_pose(landmarks(yaw, pitch, roll), W, H)
     assert pose is not None

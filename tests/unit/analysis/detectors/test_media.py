@@ -71,20 +71,14 @@ def test_voice_finds_the_words_and_ignores_recorded_noise(voice: VoiceDetector, 
     root = media / "vad_programy"
     samples = decode_wav((root / "speech/english1.wav").read_bytes())
     found = voice.segments(samples)
-    words = [
-        (float(r["start_s"]), float(r["end_s"]))
-        for r in rows(root / "SEGMENTS.csv")
-        if r["file"] == "speech/english1.wav"
-    ]
+    words = [(float(r["start_s"]), float(r["end_s"])) for r in rows(root / "SEGMENTS.csv")
+             if r["file"] == "speech/english1.wav"]
     covered = sum(any(s.start <= (a + b) / 2 <= s.end for s in found) for a, b in words)
     assert covered / len(words) > 0.9
     assert found[0].start > 0.1
     assert found[-1].end < 21.87
-    for name in (
-        "noise/white_noise-16.wav",
-        "noise/noise-free-sound-0012.wav",
-        "noise/noise-free-sound-0151.wav",
-    ):
+    for name in ("noise/white_noise-16.wav", "noise/noise-free-sound-0012.wav",
+                 "noise/noise-free-sound-0151.wav"):
         assert voice.segments(decode_wav((root / name).read_bytes())) == [], name
     silence = media / "ina_speech_segmenter/media/silence2sec.wav"
     assert voice.segments(decode_wav(silence.read_bytes())) == []

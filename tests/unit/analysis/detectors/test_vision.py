@@ -83,14 +83,8 @@ def test_bytes_that_are_no_image_are_refused(analyzer: FrameAnalyzer) -> None:
 
 def test_a_session_of_shipped_frames_yields_the_expected_detections(analyzer: FrameAnalyzer) -> None:
     blank = jpeg(np.zeros((480, 270, 3), dtype=np.uint8))
-    names = [
-        *CENTRE,
-        "webcam_center_left_center_07s.jpg",
-        None,
-        None,
-        "group_roland-samuel-unsplash.jpg",
-        CENTRE[0],
-    ]
+    names = [*CENTRE, "webcam_center_left_center_07s.jpg", None, None, "group_roland-samuel-unsplash.jpg",
+             CENTRE[0]]
     frames = []
     for i, name in enumerate(names):
         facts = analyzer.analyze(blank if name is None else sample(name))

@@ -13,17 +13,12 @@ from invigil.analysis.webcam import HEAD_YAW_DEG, WebcamTrack, track
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
-def facts(
-    n: int = 1, yaw: float = 0.0, pitch: float = 0.0, gaze: float = 0.0, best: float = 0.0
-) -> FrameFacts:
+def facts(n: int = 1, yaw: float = 0.0, pitch: float = 0.0, gaze: float = 0.0, best: float = 0.0
+          ) -> FrameFacts:
     faces = tuple(FaceBox(0.1 * i, 0.1, 0.2, 0.3, 0.9 - 0.1 * i) for i in range(n))
     return FrameFacts(
-        width=640,
-        height=480,
-        faces=faces,
-        best_score=faces[0].score if faces else best,
-        pose=Pose(yaw, pitch, 0.0) if n else None,
-        gaze=Gaze(gaze, 0.0) if n else None,
+        width=640, height=480, faces=faces, best_score=faces[0].score if faces else best,
+        pose=Pose(yaw, pitch, 0.0) if n else None, gaze=Gaze(gaze, 0.0) if n else None,
     )
 
 
@@ -75,10 +70,8 @@ def test_a_second_face_is_scored_by_its_own_confidence() -> None:
 
 
 def test_gaze_is_judged_against_the_baseline_and_not_while_the_head_is_away() -> None:
-    found = track(
-        frames(facts(gaze=0.02), facts(gaze=0.02), facts(gaze=-0.1), facts(yaw=70, gaze=0.3)),
-        baseline_frames=2,
-    )
+    found = track(frames(facts(gaze=0.02), facts(gaze=0.02), facts(gaze=-0.1), facts(yaw=70, gaze=0.3)),
+                  baseline_frames=2)
     assert [(d.behaviour, d.evidence) for d in found] == [("gaze.away", ("f2",)), ("head.away", ("f3",))]
     assert found[0].data["toward"] == "image-right"
 
