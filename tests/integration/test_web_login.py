@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from invigil.accounts import service as accounts
+from invigil.accounts import throttle, websessions
 from invigil.accounts.models import RecoveryCode, Role, Staff, WebSession
 from invigil.config import Settings
 from invigil.container import Container
 from invigil.institutions.models import Institution
+from invigil.jobs import sweep_once
 from invigil.kit import totp
 from invigil.kit.clock import utcnow
 from tests.factories import PASSWORD, ThreadServer, credentials, give_key, install, totp_secret
@@ -311,3 +313,17 @@ def test_secure_cookie_when_the_public_url_is_https(tmp_path):
     finally:
         srv.stop()
         c.close()
+
+
+def test_the_sweeper_forgets_ended_sessions_and_old_failures(http, installation):
+    c = installation.container
+    password_step(http, "reviewer@uni.example", "wrong password!")
+    full_login(http, "admin@uni.example")
+    with c.uow() as db:
+        assert throttle.sweep(db, utcnow(), c.settings.login_window_seconds) == 0
+        assert websessions.sweep(db, utcnow()) == 0
+    later = utcnow() + timedelta(seconds=c.settings.web_session_max_seconds + 1)
+    with c.uow() as db:
+        assert throttle.sweep(db, later, c.settings.login_window_seconds) == 2  # the account, the network
+        assert websessions.sweep(db, later) == 1
+    assert sweep_once(c)["web_sessions_ended"] == 0

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from invigil.accounts.models import LoginThrottle
@@ -78,3 +79,12 @@ def clear(db: Session, key: str) -> None:
     row = db.get(LoginThrottle, key)
     if row is not None:
         db.delete(row)
+
+
+def sweep(db: Session, now: datetime, window_seconds: int) -> int:
+    """Forget counts whose window and lockout are over: nothing is kept longer than it matters."""
+    stale = (LoginThrottle.window_start <= now - timedelta(seconds=window_seconds)) & (
+        LoginThrottle.locked_until.is_(None) | (LoginThrottle.locked_until <= now)
+    )
+    result = db.execute(delete(LoginThrottle).where(stale))
+    return int(getattr(result, "rowcount", 0) or 0)
