@@ -327,3 +327,13 @@ def test_the_sweeper_forgets_ended_sessions_and_old_failures(http, installation)
         assert throttle.sweep(db, later, c.settings.login_window_seconds) == 2  # the account, the network
         assert websessions.sweep(db, later) == 1
     assert sweep_once(c)["web_sessions_ended"] == 0
+
+
+def test_a_half_done_login_can_be_cancelled(http, installation):
+    password_step(http, "reviewer@uni.example")
+    page = http.get("/login/code")
+    assert "Cancel and start again" in page.text
+    assert http.post("/logout", data={"csrf_token": csrf(page)}).status_code == 303
+    assert http.get("/login").status_code == 200  # the login form again, not the code step
+    with installation.container.uow() as db:
+        assert db.scalars(select(WebSession)).all() == []

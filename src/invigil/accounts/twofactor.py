@@ -26,7 +26,8 @@ ISSUER = "Invigil"
 def needs_two_factor(role: str) -> bool:
     """Every role. Even the examiner, who sees no proctoring data, grades hand-ins (personal data),
     and one rule for all leaves no password-only door for an attacker to look for."""
-    return Role(role) in Role
+    Role(role)  # an unknown role is an error, never a way around the rule
+    return True
 
 
 def is_enrolled(staff: Staff) -> bool:

@@ -5,7 +5,9 @@ Each step is one throttled attempt (accounts/login.py); the forms carry CSRF tok
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
 
 import segno
 from fastapi import APIRouter, Depends, Request, Response
@@ -26,6 +28,7 @@ from invigil.web import browser, forms, templating
 from invigil.web.browser import Browser
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 
 
 def _single_institution(c: Container) -> str | None:
@@ -86,15 +89,18 @@ async def login_password(request: Request, c: Container = Depends(container)) ->
     return response
 
 
+Finish = Callable[[Session, Staff, WebSession, str, datetime], T]
+
+
 def _second_step(
-    c: Container, request: Request, who: Browser, code: str, finish: Any
-) -> tuple[str, Any] | DomainError:
+    c: Container, request: Request, who: Browser, code: str, finish: Finish[T]
+) -> tuple[str, T] | DomainError:
     """One throttled attempt at the second step: ``finish(db, staff, row)`` checks the code and returns
     what the page shows next; the session moves to ``full`` under a new id."""
     now = utcnow()
     life = websessions.Lifetimes.from_settings(c.settings)
 
-    def step(db: Session) -> tuple[str, Any]:
+    def step(db: Session) -> tuple[str, T]:
         row = db.get(WebSession, tokens.token_hash(request.cookies.get(browser.COOKIE, "")))
         staff = db.get(Staff, who.staff_id)
         if row is None or staff is None:
@@ -116,7 +122,7 @@ def code_page(request: Request, c: Container = Depends(container)) -> Response:
     return templating.render("code.html", who=who, csrf_token=who.csrf_token)
 
 
-def _check_code(db: Session, staff: Staff, _row: WebSession, code: str, now: Any) -> None:
+def _check_code(db: Session, staff: Staff, _row: WebSession, code: str, now: datetime) -> None:
     service.check_second_factor(db, staff, code, now, "/login")
 
 
@@ -162,7 +168,7 @@ def enrol_page(request: Request, c: Container = Depends(container)) -> Response:
     return _enrol_page(browser.require(c, request, websessions.ENROL))
 
 
-def _confirm_enrolment(db: Session, staff: Staff, row: WebSession, code: str, now: Any) -> list[str]:
+def _confirm_enrolment(db: Session, staff: Staff, row: WebSession, code: str, now: datetime) -> list[str]:
     if row.pending_totp_secret is None:
         raise attempts.LoginFailed("Your login has expired; start again.")
     try:
