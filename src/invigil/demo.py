@@ -323,6 +323,7 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     start = utcnow() + timedelta(seconds=LEAD_SECONDS)
     end = start + timedelta(seconds=opts.minutes * 60)
     staff_rows, seats = [], []
+    totp_secrets: dict[str, str] = {}
     with c.uow() as db:
         institution = db.get(Institution, init.institution_id)
         assert institution is not None
@@ -338,7 +339,8 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
                 db.flush()
                 _give_key(db, people[role], key_passphrase, settings.kdf_iterations)
             secret = _enrol(db, people[role])
-            staff_rows.append((role.value, f"{role.value}@demo.example", password, secret, key_passphrase))
+            staff_rows.append((role.value, f"{role.value}@demo.example", password, key_passphrase))
+            totp_secrets[role.value] = secret
         exam = exams.create_exam(
             db,
             institution,
@@ -376,15 +378,20 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     console.print(f"Recovery passphrase (shown once): [bold]{passphrase}[/bold]", soft_wrap=True)
     console.print("  (in production the file goes on offline media; see `invigil init`)")
     creds = Table(title="Staff accounts (passwords shown once)", header_style="bold")
-    for col in ("role", "login (institution 'demo')", "password", "TOTP secret", "key passphrase"):
+    for col in ("role", "login (institution 'demo')", "password", "key passphrase"):
         creds.add_column(col)
     for row in staff_rows:
         creds.add_row(*row)
     console.print(creds)
+    totp_table = Table(title="Two-factor login: TOTP secrets (shown once)", header_style="bold")
+    for col in ("role", "TOTP secret (add it to an authenticator app)"):
+        totp_table.add_column(col)
+    for role_name, secret in totp_secrets.items():
+        totp_table.add_row(role_name, secret)
+    console.print(totp_table)
     console.print(
-        "Every login needs a code from an authenticator app: add the TOTP secret to one (or as the URI "
-        "otpauth://totp/Invigil:<login>?secret=<secret>&issuer=Invigil), then log in at "
-        f"http://127.0.0.1:{opts.port}/login.",
+        f"Staff log in at http://127.0.0.1:{opts.port}/login with the password and the app's code "
+        "(otpauth://totp/Invigil:<login>?secret=<secret>&issuer=Invigil).",
         soft_wrap=True,
     )
     console.print(
@@ -402,7 +409,7 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     server = _start_server(env, opts.port)
     url = f"http://127.0.0.1:{opts.port}"
     console.print(f"Server running at [bold]{url}[/bold] (API docs at {url}/docs)\n")
-    logins = {r[0]: _login_body(r[1], r[2], r[3]) for r in staff_rows}
+    logins = {r[0]: _login_body(r[1], r[2], totp_secrets[r[0]]) for r in staff_rows}
     try:
         rows = asyncio.run(
             _watch(url, exam_id, logins["coordinator"], seats, data_dir, start, end, console, (sealed, pin))
