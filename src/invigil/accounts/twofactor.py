@@ -9,7 +9,7 @@ Rules (ADR 0012):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,6 +60,17 @@ def enrol(db: Session, staff: Staff, secret: str, code: str, now: datetime) -> l
     staff.totp_secret = secret
     staff.totp_enrolled_at = now
     return new_recovery_codes(db, staff, now)
+
+
+def enrol_on_behalf(
+    db: Session, staff: Staff, now: datetime, secret: str | None = None
+) -> tuple[str, list[str]]:
+    """Set up two-factor login for a scripted account (the demo's staff, the load test's coordinator,
+    test accounts): a secret confirmed with the code of the step *before* ``now`` (within the skew),
+    so that a login in the current step is not taken for a replay. -> (secret, recovery codes)."""
+    secret = secret or totp.new_secret()
+    previous = now - timedelta(seconds=totp.STEP_SECONDS)
+    return secret, enrol(db, staff, secret, totp.code_at(secret, previous), now)
 
 
 def new_recovery_codes(db: Session, staff: Staff, now: datetime) -> list[str]:

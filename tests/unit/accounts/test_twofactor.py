@@ -47,3 +47,23 @@ def test_a_code_works_once():
 def test_no_code_without_enrolment_and_every_role_needs_it():
     assert not twofactor.verify(None, Staff(role="admin"), "123456", NOW)  # type: ignore[arg-type]
     assert all(twofactor.needs_two_factor(role) for role in Role)
+
+
+def test_enrolment_on_behalf_leaves_the_current_step_free():
+    staff = Staff(email="b@uni.example", role="coordinator")
+    added: list[object] = []
+
+    class FakeDb:
+        def scalars(self, _query):
+            return []
+
+        def add_all(self, rows):
+            added.extend(rows)
+
+        def flush(self):
+            pass
+
+    secret, codes = twofactor.enrol_on_behalf(FakeDb(), staff, NOW)  # type: ignore[arg-type]
+    assert staff.totp_secret == secret
+    assert len(codes) == len(added) == twofactor.RECOVERY_CODES
+    assert twofactor.verify(None, staff, totp.code_at(secret, NOW), NOW)  # type: ignore[arg-type]
