@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import socket
 import threading
 import time
@@ -15,11 +17,13 @@ import uvicorn
 from cryptography.hazmat.primitives.asymmetric import x25519
 
 from invigil.accounts import service as accounts
+from invigil.accounts import twofactor
 from invigil.accounts.models import Role
 from invigil.app import create_app
 from invigil.container import Container
 from invigil.exams import service as exams
 from invigil.institutions.models import Institution
+from invigil.kit import totp
 from invigil.kit.clock import utcnow
 from invigil.kit.keywrap import load_recovery_key
 from invigil.setup import initialize
@@ -43,6 +47,7 @@ class Installation:
     institution_id: str
     recovery_file: Path
     staff: dict[str, str] = field(default_factory=dict)  # role -> staff id
+    recovery_codes: dict[str, list[str]] = field(default_factory=dict)  # email -> its ten codes
 
     def recovery_key(self) -> x25519.X25519PrivateKey:
         return load_recovery_key(self.recovery_file, PASSPHRASE)
@@ -62,10 +67,38 @@ def install(c: Container, tmp: Path) -> Installation:
         institution = db.get(Institution, init.institution_id)
         assert institution is not None
         for role in Role:
-            inst.staff[role.value] = accounts.create_staff(
+            staff = accounts.create_staff(
                 db, institution, f"{role.value}@uni.example", role.value.title(), role, PASSWORD
-            ).id
+            )
+            inst.staff[role.value] = staff.id
+            inst.recovery_codes[staff.email] = enrol(db, staff)
     return inst
+
+
+def totp_secret(email: str) -> str:
+    """Each test account's TOTP secret, derived from its email so that any test can compute codes."""
+    return base64.b32encode(hashlib.sha256(f"invigil-test-totp\0{email}".encode()).digest()[:20]).decode()
+
+
+def enrol(db: Any, staff: Any) -> list[str]:
+    """Two-factor login set up with the account's test secret; returns the recovery codes."""
+    return twofactor.enrol_on_behalf(db, staff, utcnow(), totp_secret(staff.email))[1]
+
+
+_last_step: dict[tuple[str, str], int] = {}  # (server, email) -> the last step this helper used
+_tokens: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def credentials(url: str, email: str, institution: str = "uni", password: str = PASSWORD) -> dict[str, str]:
+    """A login body with a TOTP code never used before for this account on this server: each code
+    works once, so a second login within 30 seconds takes the next step's code (±1 step skew)."""
+    now = time.time()
+    step = max(totp.step_at(now), _last_step.get((url, email), -1) + 1)
+    if step > totp.step_at(now) + 1:  # both already used: wait for the next step
+        time.sleep((step - 1) * totp.STEP_SECONDS - now + 0.05)
+    _last_step[(url, email)] = step
+    code = totp.hotp(totp.secret_bytes(totp_secret(email)), step)
+    return {"institution": institution, "email": email, "password": password, "totp": code}
 
 
 @dataclass
@@ -146,12 +179,22 @@ class ThreadServer:
 
 
 def login(url: str, role: str) -> dict[str, str]:
-    r = httpx.post(
-        url + "/api/v1/staff/login",
-        json={"institution": "uni", "email": f"{role}@uni.example", "password": PASSWORD},
-    )
+    return login_as(url, f"{role}@uni.example")
+
+
+def login_as(url: str, email: str, institution: str = "uni") -> dict[str, str]:
+    """Bearer headers for a test account. A token from an earlier call is reused while it is valid
+    (a code works once per 30 seconds, and tests log the same person in many times)."""
+    key = (url, email)
+    cached = _tokens.get(key)
+    if cached and httpx.get(url + "/api/v1/staff/me", headers=cached).status_code == 200:
+        return cached
+    r = httpx.post(url + "/api/v1/staff/login", json=credentials(url, email, institution))
+    if r.status_code == 401:  # the code was spent by a login through another URL of the same server
+        r = httpx.post(url + "/api/v1/staff/login", json=credentials(url, email, institution))
     r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    _tokens[key] = {"Authorization": f"Bearer {r.json()['token']}"}
+    return _tokens[key]
 
 
 KEY_PASSPHRASE = "a personal key passphrase"
@@ -184,4 +227,6 @@ def add_staff(inst: Installation, role: Role, email: str) -> str:
     with inst.container.uow() as db:
         institution = db.get(Institution, inst.institution_id)
         assert institution is not None
-        return accounts.create_staff(db, institution, email, email.split("@")[0], role, PASSWORD).id
+        staff = accounts.create_staff(db, institution, email, email.split("@")[0], role, PASSWORD)
+        inst.recovery_codes[staff.email] = enrol(db, staff)
+        return staff.id

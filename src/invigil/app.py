@@ -35,7 +35,7 @@ from invigil.privacy.request_endpoints import router as subject_requests_router
 from invigil.retention.endpoints import router as retention_router
 from invigil.review.endpoints import router as review_router
 from invigil.sessions.endpoints import router as agent_router
-from invigil.web import pages
+from invigil.web import browser, home, login, pages
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"  # the browser's crypto module and other assets
 
@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(OSError, storage_error_handler)
+    app.add_exception_handler(browser.PageRefused, browser.refused_page)
+    app.add_exception_handler(browser.LoginRequired, browser.login_required)
     app.add_middleware(BodyLimit, limit=c.settings.max_request_bytes + 64 * 1024)
     for router in (
         agent_router,
@@ -85,6 +87,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         subject_requests_router,
         board_stream_router,
         pages.router,
+        login.router,
+        home.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

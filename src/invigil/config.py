@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     staff_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
     kdf_iterations: int = Field(default=600_000, ge=1, description="PBKDF2-HMAC-SHA512 for key wrapping.")
 
+    # The web UI's login (ADR 0012).
+    web_session_idle_seconds: int = Field(default=15 * 60, ge=60, description="Logged out after this idle.")
+    web_session_max_seconds: int = Field(default=10 * 3600, ge=300, description="Absolute session lifetime.")
+    login_max_failures: int = Field(default=5, ge=1, description="Wrong logins per account, then lockout.")
+    login_client_max_failures: int = Field(default=50, ge=1, description="Wrong logins per client network.")
+    login_window_seconds: int = Field(default=15 * 60, ge=1, description="Failures count within this window.")
+    login_lockout_seconds: int = Field(default=5 * 60, ge=1, description="How long a lockout lasts.")
+
     # In-process jobs (embedded default). At scale run `invigil worker` instead.
     run_jobs_in_process: bool = True
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
@@ -97,6 +105,11 @@ class Settings(BaseSettings):
     @property
     def effective_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are sent over HTTPS only when the public URL is https."""
+        return self.effective_public_url.startswith("https://")
 
     @property
     def keys_dir(self) -> Path:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from invigil.accounts import keys as staff_keys
 from invigil.accounts import service as accounts
+from invigil.accounts import twofactor
 from invigil.accounts.models import Role, Staff
 from invigil.cli.assignment import Refused, Sealed, seal_files
 from invigil.cli.assignment import upload as upload_assignment
@@ -34,7 +35,7 @@ from invigil.container import Container
 from invigil.exams import service as exams
 from invigil.flags import service as flag_rules
 from invigil.institutions.models import Institution
-from invigil.kit import envelope
+from invigil.kit import envelope, totp
 from invigil.kit import pin as pins
 from invigil.kit.clock import utcnow
 from invigil.kit.keywrap import new_staff_key
@@ -196,13 +197,19 @@ def _analysis_account(
     return {"INVIGIL_ANALYSIS_STAFF_ID": worker.id, "INVIGIL_ANALYSIS_PASSPHRASE_FILE": str(path)}
 
 
-def _flag_counts(url: str, exam_id: str, password: str) -> dict[str, dict[str, Any]]:
+def _login_body(email: str, password: str, secret: str) -> dict[str, Any]:
+    return {"institution": "demo", "email": email, "password": password, "totp_secret": secret}
+
+
+def _with_code(body: dict[str, Any]) -> dict[str, str]:
+    fields = {k: v for k, v in body.items() if k != "totp_secret"}
+    return {**fields, "totp": totp.code_at(body["totp_secret"], time.time())}
+
+
+def _flag_counts(url: str, exam_id: str, login: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The reviewer's view of flags per candidate, once the analysis jobs have settled."""
     with httpx.Client(base_url=url, timeout=30) as http:
-        r = http.post(
-            "/api/v1/staff/login",
-            json={"institution": "demo", "email": "reviewer@demo.example", "password": password},
-        )
+        r = http.post("/api/v1/staff/login", json=_with_code(login))
         r.raise_for_status()
         headers = {"Authorization": f"Bearer {r.json()['token']}"}
         last: dict[str, dict[str, Any]] | None = None
@@ -316,6 +323,7 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     start = utcnow() + timedelta(seconds=LEAD_SECONDS)
     end = start + timedelta(seconds=opts.minutes * 60)
     staff_rows, seats = [], []
+    totp_secrets: dict[str, str] = {}
     with c.uow() as db:
         institution = db.get(Institution, init.institution_id)
         assert institution is not None
@@ -330,7 +338,9 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
                 key_passphrase = secrets.token_urlsafe(12)
                 db.flush()
                 _give_key(db, people[role], key_passphrase, settings.kdf_iterations)
+            secret, _ = twofactor.enrol_on_behalf(db, people[role], utcnow())
             staff_rows.append((role.value, f"{role.value}@demo.example", password, key_passphrase))
+            totp_secrets[role.value] = secret
         exam = exams.create_exam(
             db,
             institution,
@@ -373,6 +383,17 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     for row in staff_rows:
         creds.add_row(*row)
     console.print(creds)
+    totp_table = Table(title="Two-factor login: TOTP secrets (shown once)", header_style="bold")
+    for col in ("role", "TOTP secret (add it to an authenticator app)"):
+        totp_table.add_column(col)
+    for role_name, secret in totp_secrets.items():
+        totp_table.add_row(role_name, secret)
+    console.print(totp_table)
+    console.print(
+        f"Staff log in at http://127.0.0.1:{opts.port}/login with the password and the app's code "
+        "(otpauth://totp/Invigil:<login>?secret=<secret>&issuer=Invigil).",
+        soft_wrap=True,
+    )
     console.print(
         "Open the evidence as the reviewer, on their side: "
         f"invigil evidence export --exam {exam_id} --as reviewer@demo.example --out ./opened",
@@ -388,14 +409,13 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     server = _start_server(env, opts.port)
     url = f"http://127.0.0.1:{opts.port}"
     console.print(f"Server running at [bold]{url}[/bold] (API docs at {url}/docs)\n")
-    coord_pw = {r[0]: r[2] for r in staff_rows}["coordinator"]
+    logins = {r[0]: _login_body(r[1], r[2], totp_secrets[r[0]]) for r in staff_rows}
     try:
         rows = asyncio.run(
-            _watch(url, exam_id, coord_pw, seats, data_dir, start, end, console, (sealed, pin))
+            _watch(url, exam_id, logins["coordinator"], seats, data_dir, start, end, console, (sealed, pin))
         )
         by_name = {s.pseudonym: s for s in seats}
-        reviewer_pw = {r[0]: r[2] for r in staff_rows}["reviewer"]
-        flags = _flag_counts(url, exam_id, reviewer_pw)
+        flags = _flag_counts(url, exam_id, logins["reviewer"])
         final = _table(rows, by_name, "Simulated class — final state (from the server)", flags)
         console.print(final)
         console.print(
@@ -447,7 +467,7 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
 async def _watch(
     url: str,
     exam_id: str,
-    password: str,
+    login: dict[str, Any],
     seats: list[Seat],
     data_dir: Path,
     start: Any,
@@ -456,10 +476,7 @@ async def _watch(
     assignment: tuple[Sealed, str],
 ) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        r = await http.post(
-            "/api/v1/staff/login",
-            json={"institution": "demo", "email": "coordinator@demo.example", "password": password},
-        )
+        r = await http.post("/api/v1/staff/login", json=_with_code(login))
         r.raise_for_status()
         headers = {"Authorization": f"Bearer {r.json()['token']}"}
         sealed, announced = assignment  # the coordinator uploads, as `invigil assignment upload` does

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 
+from invigil.accounts import throttle, websessions
 from invigil.audit import chain
 from invigil.container import Container
 from invigil.exams import keys
@@ -29,6 +30,8 @@ def sweep_once(c: Container) -> dict[str, int]:
     with c.uow() as db:
         counts = sessions.sweep(db, now, c.settings.offline_after_seconds, ended)
         counts["invigilator_key_copies_expired"] = keys.expire_window_grants(db, now)
+        counts["web_sessions_ended"] = websessions.sweep(db, now)
+        counts["login_throttles_forgotten"] = throttle.sweep(db, now, c.settings.login_window_seconds)
     for session_id in ended:  # a session that never came back still gets its analysis
         analysis.enqueue(c, "session", session_id)
         analysis.enqueue(c, "stream", session_id)

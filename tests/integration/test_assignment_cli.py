@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from invigil.kit import pinseal
-from tests.factories import PASSWORD, login, make_exam
+from tests.factories import PASSWORD, credentials, login, make_exam
 
 
 def invigil(*args: str) -> subprocess.CompletedProcess[str]:
@@ -27,7 +27,10 @@ def files(tmp_path):
     return tmp_path
 
 
-def upload_args(server, exam_id: str, folder, pin_file: str, *names: str) -> list[str]:
+def upload_args(
+    server, exam_id: str, folder, pin_file: str, *names: str, code: str | None = None
+) -> list[str]:
+    code = code or credentials(server.url, "coordinator@uni.example")["totp"]
     return [
         "assignment",
         "upload",
@@ -41,6 +44,8 @@ def upload_args(server, exam_id: str, folder, pin_file: str, *names: str) -> lis
         "coordinator@uni.example",
         "--password-file",
         str(folder / "pw"),
+        "--code",
+        code,
         "--pin-file",
         pin_file,
         *[str(folder / n) for n in names],
@@ -73,15 +78,15 @@ def test_upload_seals_with_production_parameters(server, installation, files):
 def test_weak_pin_and_bad_names_are_refused_before_anything_is_sent(server, installation, files):
     exam = make_exam(installation, n=1, start_offset=10)
     (files / "weak").write_text("123456\n")
-    r = invigil(*upload_args(server, exam.exam_id, files, str(files / "weak"), "data.csv"))
+    r = invigil(*upload_args(server, exam.exam_id, files, str(files / "weak"), "data.csv", code="000000"))
     assert r.returncode != 0
     assert "too weak" in r.stderr
     (files / "pin").write_text("PZ4N-8QWC\n")
     (files / ".env").write_text("x")
-    r = invigil(*upload_args(server, exam.exam_id, files, str(files / "pin"), ".env"))
+    r = invigil(*upload_args(server, exam.exam_id, files, str(files / "pin"), ".env", code="000000"))
     assert r.returncode != 0
     assert "starts with a dot" in r.stderr
-    r = invigil(*upload_args(server, exam.exam_id, files, str(files / "pin"), "missing.pdf"))
+    r = invigil(*upload_args(server, exam.exam_id, files, str(files / "pin"), "missing.pdf", code="000000"))
     assert "is not a file" in r.stderr
     r = invigil("assignment", "upload", "--pin", "PZ4N-8QWC", "--server", server.url)
     assert r.returncode != 0  # there is no way to put the PIN on the command line

@@ -26,7 +26,7 @@ from invigil.kit.clock import utcnow
 from invigil.models import metadata
 from invigil.protocol import assignment as proto
 from invigil.protocol import v1
-from tests.factories import PASSWORD, ThreadServer, login, make_exam
+from tests.factories import PASSWORD, ThreadServer, enrol, login, login_as, make_exam
 from tests.integration.agentkit import activate
 
 PIN = "K7QM-3XPD"
@@ -303,12 +303,9 @@ def test_another_institutions_coordinator_cannot_upload(http, server, exam, inst
         other = institutions.create(
             db, slug="other", name="Other U", region="eu", recovery_kid="k" * 32, recovery_public_key="x"
         )
-        accounts.create_staff(db, other, "coord@other.example", "Coord", Role.COORDINATOR, PASSWORD)
-    r = http.post(
-        "/api/v1/staff/login",
-        json={"institution": "other", "email": "coord@other.example", "password": PASSWORD},
-    )
-    headers = {"Authorization": f"Bearer {r.json()['token']}"}
+        coord = accounts.create_staff(db, other, "coord@other.example", "Coord", Role.COORDINATOR, PASSWORD)
+        enrol(db, coord)
+    headers = login_as(server.url, "coord@other.example", institution="other")
     r = put(http, exam.exam_id, sealed(exam.exam_id, {"x.txt": b"x"}), headers)
     assert r.status_code == 403
     with c.uow() as db:

@@ -77,6 +77,7 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
             assert row["items"] >= 3
             assert row["bytes"] > 10_000
     assert "passwords shown once" in r.stdout.lower()
+    assert "TOTP secrets (shown once)" in r.stdout  # every account is enrolled for two-factor login
     # Real flags from real detectors: the forbidden program, the near-identical hand-ins, the outage.
     assert "process.forbidden" in by["starts a forbidden program"]["flag_behaviours"]
     assert by["starts a forbidden program"]["flags"]["red"] >= 1
@@ -295,4 +296,4 @@ def test_key_custody_commands_on_the_demo_installation(tmp_path):
     assert new.returncode == 0, new.stderr
     r = invigil("retention", "run", env=env)
     assert r.returncode == 0, r.stderr
-    assert "0 category(ies) shredded" in r.stdout
+    assert "0 category(ies) destroyed" in r.stdout

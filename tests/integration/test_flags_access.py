@@ -13,7 +13,8 @@ from invigil.audit.models import AccessLogEntry
 from invigil.exams import repository as exams_repo
 from invigil.flags import service
 from invigil.kit.clock import utcnow
-from tests.factories import PASSWORD, add_staff, make_exam
+from tests import factories
+from tests.factories import add_staff, make_exam
 
 
 @pytest.fixture
@@ -28,9 +29,7 @@ def http(server):
 
 
 def login_as(http: httpx.Client, email: str) -> dict[str, str]:
-    r = http.post("/api/v1/staff/login", json={"institution": "uni", "email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    return factories.login_as(str(http.base_url).rstrip("/"), email)
 
 
 def flag_one(c, exam_id: str, session_id: str) -> None:

@@ -25,7 +25,7 @@ from invigil.kit.keywrap import (
     unwrap_staff_key,
 )
 from invigil.protocol import v1
-from tests.factories import KEY_PASSPHRASE, PASSWORD, add_staff, give_key, login, make_exam
+from tests.factories import KEY_PASSPHRASE, add_staff, give_key, login, login_as, make_exam
 from tests.integration.agentkit import Agent, activate
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels " * 50
@@ -58,11 +58,7 @@ def _open_as(inst, holder, exam_id: str, client_id: str, kind: str = "screenshot
 
 
 def _login_as(server, email: str) -> dict[str, str]:
-    r = httpx.post(
-        server.url + "/api/v1/staff/login", json={"institution": "uni", "email": email, "password": PASSWORD}
-    )
-    r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    return login_as(server.url, email)
 
 
 # -- a person's key -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from invigil.kit.minimal import install_log_redaction
 from invigil.models import metadata
 from invigil.protocol import v1
-from tests.factories import PASSWORD, make_exam
+from tests.factories import credentials, make_exam
 from tests.integration.agentkit import activation_body, new_candidate_key
 
 ADDRESS = "203.0.113.77"  # TEST-NET-3: documentation addresses
@@ -72,7 +72,7 @@ def test_no_full_address_or_user_agent_reaches_any_table_file_or_log(http, serve
         "/api/v1/staff/login", json={"institution": "uni", "email": email, "password": "wrong password!"}
     )
     assert bad.status_code in (401, 422)
-    good = http.post("/api/v1/staff/login", json={"institution": "uni", "email": email, "password": PASSWORD})
+    good = http.post("/api/v1/staff/login", json=credentials(server.url, email))
     assert good.status_code == 200, good.text
     board = f"/api/v1/staff/exams/{exam.exam_id}/sessions"
     assert http.get(board, headers={"Authorization": f"Bearer {good.json()['token']}"}).status_code == 200

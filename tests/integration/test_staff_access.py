@@ -63,7 +63,10 @@ def test_anonymous_and_bad_tokens(http, world):
     )
     assert r.status_code == 401
     assert r.json()["message"] == "Wrong email or password."
-    r = http.post("/api/v1/staff/login", json={"institution": "nope", "email": "x@y.z", "password": PASSWORD})
+    r = http.post(
+        "/api/v1/staff/login",
+        json={"institution": "nope", "email": "x@y.z", "password": PASSWORD, "totp": "1"},
+    )
     assert r.status_code == 401
 
 

@@ -1,4 +1,4 @@
-"""Staff login for the API (bearer tokens). The web UI's login with TOTP comes with issue 5."""
+"""Staff login for the API (bearer tokens): password and, once enrolled, the TOTP code (ADR 0012)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from invigil.accounts import keys, service
+from invigil.accounts import login as login_attempts
 from invigil.accounts.models import Staff, StaffKey
 from invigil.container import Container
-from invigil.http import container, require_bearer
+from invigil.http import client_bucket, container, require_bearer
 from invigil.institutions import service as institutions
 from invigil.kit.clock import utcnow
-from invigil.kit.errors import NotFound, Unauthorized
+from invigil.kit.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
@@ -23,6 +25,9 @@ class LoginRequest(BaseModel):
     institution: str = Field(max_length=64)
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
+    totp: str | None = Field(
+        default=None, max_length=64, description="The authenticator app's code, or a recovery code."
+    )
 
 
 class LoginResponse(BaseModel):
@@ -39,21 +44,21 @@ def current_staff(request: Request, c: Container = Depends(container)) -> Staff:
 
 
 @router.post("/login", response_model=LoginResponse)
-def login(body: LoginRequest, c: Container = Depends(container)) -> LoginResponse:
+def login(body: LoginRequest, request: Request, c: Container = Depends(container)) -> LoginResponse:
     now = utcnow()
-    with c.uow() as db:
-        institution = institutions.by_slug(db, body.institution)
-        if institution is None:
-            raise Unauthorized("Wrong email or password.")
-        staff, token = service.login(
-            db, institution, body.email, body.password, now, c.settings.staff_token_ttl_seconds
+    ttl = c.settings.staff_token_ttl_seconds
+
+    def step(db: Session) -> LoginResponse:
+        staff = service.check_password(
+            db, institutions.by_slug(db, body.institution), body.email, body.password
         )
+        service.check_second_factor(db, staff, body.totp, now, c.settings.effective_public_url + "/login")
+        token = service.issue_token(db, staff, now, ttl)
         return LoginResponse(
-            token=token,
-            role=staff.role,
-            staff_id=staff.id,
-            expires_at=now + timedelta(seconds=c.settings.staff_token_ttl_seconds),
+            token=token, role=staff.role, staff_id=staff.id, expires_at=now + timedelta(seconds=ttl)
         )
+
+    return login_attempts.attempt(c, body.institution, body.email, client_bucket(request), now, step)
 
 
 @router.post("/logout")

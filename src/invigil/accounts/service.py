@@ -1,7 +1,6 @@
-"""Staff accounts: creation, password login, bearer tokens.
+"""Staff accounts: creation, password and second-factor checks, bearer tokens for the API.
 
-Two-factor login (TOTP) and the browser session arrive with the web UI (issue 5); until then the
-staff API is a bearer-token API for the CLI and scripts.
+The browser's login (accounts/websessions.py) uses the same checks; accounts/login.py throttles both.
 """
 
 from __future__ import annotations
@@ -11,11 +10,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from invigil.accounts import passwords, repository
+from invigil.accounts import passwords, repository, twofactor
+from invigil.accounts.login import LoginFailed
 from invigil.accounts.models import Role, Staff, StaffToken
+from invigil.audit import service as audit
 from invigil.institutions.models import Institution
 from invigil.kit import tokens
-from invigil.kit.errors import Conflict, Invalid, Unauthorized
+from invigil.kit.errors import Conflict, Forbidden, Invalid, Unauthorized
 
 
 def generate_password() -> str:
@@ -44,18 +45,49 @@ def create_staff(
     return staff
 
 
-def login(
-    db: Session, institution: Institution, email: str, password: str, now: datetime, ttl_seconds: int
-) -> tuple[Staff, str]:
-    staff = repository.by_email(db, institution.id, email)
+WRONG_CODE = (
+    "That code is not valid. Type the newest code from your authenticator app (each code works once), "
+    "or one of your recovery codes."
+)
+
+
+def check_password(db: Session, institution: Institution | None, email: str, password: str) -> Staff:
+    """The account behind email and password, or LoginFailed (in the same time either way)."""
+    staff = repository.by_email(db, institution.id, email) if institution else None
     if staff is None or not staff.is_active:
         passwords.burn_time(password)
-        raise Unauthorized("Wrong email or password.")
+        raise LoginFailed()
     ok, upgraded = passwords.verify(staff.password_hash, password)
     if not ok:
-        raise Unauthorized("Wrong email or password.")
+        raise LoginFailed()
     if upgraded:
         staff.password_hash = upgraded
+    return staff
+
+
+def check_second_factor(db: Session, staff: Staff, code: str | None, now: datetime, login_url: str) -> None:
+    """A TOTP or recovery code for an enrolled account; a clear refusal for one that must enrol first."""
+    if not twofactor.is_enrolled(staff):
+        if twofactor.needs_two_factor(staff.role):
+            raise Forbidden(
+                f"Set up two-factor login first: log in once in the browser at {login_url} and follow "
+                "the steps; after that, send the code from your authenticator app as 'totp'."
+            )
+        record_login(db, staff, now)
+        return
+    if not code:
+        raise LoginFailed("This account logs in with the 6-digit code from your authenticator app as well.")
+    if not twofactor.verify(db, staff, code, now):
+        raise LoginFailed(WRONG_CODE)
+    record_login(db, staff, now)
+
+
+def record_login(db: Session, staff: Staff, now: datetime) -> None:
+    """A completed login, in the access log (failed ones are logged by accounts/login.py)."""
+    audit.record(db, actor_kind="staff", actor_id=staff.id, action="login", at=now)
+
+
+def issue_token(db: Session, staff: Staff, now: datetime, ttl_seconds: int) -> str:
     token = tokens.new_token()
     db.add(
         StaffToken(
@@ -66,7 +98,7 @@ def login(
         )
     )
     staff.last_login_at = now
-    return staff, token
+    return token
 
 
 def resolve_token(db: Session, token: str, now: datetime) -> Staff:
@@ -83,3 +115,4 @@ def logout(db: Session, token: str, now: datetime) -> None:
     row = db.get(StaffToken, tokens.token_hash(token))
     if row is not None and row.revoked_at is None:
         row.revoked_at = now
+        audit.record(db, actor_kind="staff", actor_id=row.staff_id, action="logout", at=now)

@@ -71,6 +71,12 @@ def seal_files(exam_id: str, pin: str, paths: list[Path]) -> Sealed:
     return Sealed(body, names)
 
 
+def _ask(prompt: str, what: str, flag: str) -> str:
+    if not sys.stdin.isatty():
+        raise SystemExit(f"invigil assignment upload: no terminal to ask for the {what}: use {flag}.")
+    return input(prompt).strip()
+
+
 def _secret(file: str | None, prompt: str, confirm: bool, what: str, flag: str) -> str:
     if file:
         lines = Path(file).read_text().splitlines()
@@ -118,10 +124,10 @@ def upload(server: str, token: str, exam_id: str, sealed: Sealed) -> dict[str, A
     return result
 
 
-def login(server: str, institution: str, email: str, password: str) -> str:
+def login(server: str, institution: str, email: str, password: str, code: str) -> str:
     r = httpx.post(
         f"{server.rstrip('/')}/api/v1/staff/login",
-        json={"institution": institution, "email": email, "password": password},
+        json={"institution": institution, "email": email, "password": password, "totp": code},
         timeout=30,
     )
     if r.status_code != 200:
@@ -136,8 +142,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
     password = _secret(
         args.password_file, f"Password for {args.email}: ", False, "password", "--password-file"
     )
+    code = args.code or _ask("Code from your authenticator app: ", "code", "--code")
     try:
-        token = login(args.server, args.institution, args.email, password)
+        token = login(args.server, args.institution, args.email, password, code)
         sealed = seal_files(args.exam, pin, paths)
         result = upload(args.server, token, args.exam, sealed)
     except (Refused, pins.WeakPin) as exc:
@@ -166,6 +173,7 @@ def add_parser(sub: Any) -> None:
     u.add_argument("--institution", required=True, help="institution short name used at login")
     u.add_argument("--email", required=True, help="your staff login (coordinator or admin)")
     u.add_argument("--password-file", help="read your password from this file instead of asking")
+    u.add_argument("--code", help="the code your authenticator app shows now (asked for when not given)")
     g = u.add_mutually_exclusive_group()
     g.add_argument("--pin-file", help="read the exam PIN from this file instead of asking")
     g.add_argument("--generate-pin", action="store_true", help="make a strong PIN and show it once")

@@ -88,3 +88,13 @@ def require_logged(
         session_id=session_id,
     )
     return exam
+
+
+def visible_exams(db: Session, staff: Staff, now: datetime) -> list[Exam]:
+    """The exams a person may see the status of: all of the institution's for admins and
+    coordinators, the ones they are assigned to for everyone else."""
+    if staff.role in (Role.ADMIN, Role.COORDINATOR):
+        exams = repository.exams_of_institution(db, staff.institution_id)
+    else:
+        exams = repository.assigned_exams(db, staff.id)
+    return [e for e in exams if allowed(db, staff, e, Purpose.STATUS, now)]

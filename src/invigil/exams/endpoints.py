@@ -68,11 +68,7 @@ def list_exams(
 ) -> list[dict[str, Any]]:
     now = utcnow()
     with c.uow() as db:
-        if staff.role in (Role.ADMIN, Role.COORDINATOR):
-            exams = repository.exams_of_institution(db, staff.institution_id)
-        else:
-            exams = repository.assigned_exams(db, staff.id)
-        return [exam_summary(e) for e in exams if access.allowed(db, staff, e, access.Purpose.STATUS, now)]
+        return [exam_summary(e) for e in access.visible_exams(db, staff, now)]
 
 
 @router.post("", status_code=201)

@@ -1,5 +1,5 @@
 """Minimal pages: the landing page, and the hand-in receipt link where the student opens their own
-data in the browser (the full portal comes with the web UI)."""
+data in the browser. Staff pages are templates (web/login.py, web/home.py)."""
 
 from __future__ import annotations
 
@@ -13,34 +13,19 @@ from invigil.container import Container
 from invigil.http import container
 from invigil.kit import tokens
 from invigil.sessions import repository
+from invigil.web import security
 
 router = APIRouter(include_in_schema=False)
 
-_STYLE = (
-    "<style>body{font-family:system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;"
-    "line-height:1.5;color:#1d2330}code{background:#eef1f5;padding:0 .25rem}h1{font-size:1.6rem}"
-    "#items{list-style:none;padding:0}#items img{max-width:100%;border:1px solid #ccd}"
-    "#items pre{white-space:pre-wrap;background:#f4f6f8;padding:.5rem;max-height:12rem;overflow:auto}</style>"
-)
-_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
 
-
-# The portal page runs our own module only, talks only to this server, shows images it decrypted.
-_PORTAL_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
-    "img-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
-
-
-def _page(title: str, body: str, status: int = 200, csp: str | None = None) -> HTMLResponse:
-    head = f"<!doctype html><html lang=en><meta charset=utf-8><title>{escape(title)}</title>{_STYLE}"
-    html = f"{head}<body>{body}</body></html>"
-    headers = {**_HEADERS, **({"Content-Security-Policy": csp} if csp else {})}
-    return HTMLResponse(html, status_code=status, headers=headers)
+def _page(title: str, body: str, status: int = 200, csp: str = security.PAGE_CSP) -> HTMLResponse:
+    head = (
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{escape(title)}</title>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'>"
+        "<link rel=stylesheet href='/static/invigil.css'>"
+    )
+    html = f"{head}<body><main id=main>{body}</main></body></html>"
+    return HTMLResponse(html, status_code=status, headers=security.headers(csp))
 
 
 @router.get("/")
@@ -50,7 +35,8 @@ def landing() -> HTMLResponse:
         f"<h1>Invigil {escape(__version__)} is running</h1>"
         "<p>Privacy-by-design proctoring: evidence is sealed on the candidate's computer to keys only "
         "your institution holds.</p>"
-        "<ul><li>Agent protocol and staff API: <a href='/docs'>/docs</a> (OpenAPI)</li>"
+        "<ul><li>Staff: <a href='/login'>log in</a></li>"
+        "<li>Agent protocol and staff API: <a href='/docs'>/docs</a> (OpenAPI)</li>"
         "<li>Health: <a href='/healthz'>/healthz</a></li></ul>",
     )
 
@@ -83,5 +69,5 @@ def receipt_link(portal_token: str, c: Container = Depends(container)) -> HTMLRe
         "<button type=button id=close>Close</button></form>"
         "<p id=status role=status></p><ul id=items></ul></section>"
         "<script type=module src='/static/portal.js'></script>",
-        csp=_PORTAL_CSP,
+        csp=security.PORTAL_CSP,
     )

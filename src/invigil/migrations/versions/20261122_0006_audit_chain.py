@@ -1,7 +1,7 @@
 """Audit chain: hash links for every access-log entry, the chain's head, signed checkpoints
 
 Revision ID: 0006_audit_chain
-Revises: 0004_flags
+Revises: 0005_web_login
 Create Date: 2026-11-22 20:05:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import invigil.kit.db
 
 revision = "0006_audit_chain"
-down_revision = "0004_flags"
+down_revision = "0005_web_login"
 branch_labels = None
 depends_on = None
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from invigil.kit import totp
 from invigil.kit.clock import utcnow
 from invigil.sim.load.options import COORDINATOR, INSTITUTION, LOAD_POLICY, LoadOptions, Target
 
@@ -55,9 +56,11 @@ def _database(tmp: Path, configured: str) -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
-def _install(data_dir: Path, database_url: str, opts: LoadOptions) -> tuple[str, list[str], str]:
-    """Institution, coordinator, an exam with screenshots and N candidates. -> (exam id, codes, password)."""
+def _install(data_dir: Path, database_url: str, opts: LoadOptions) -> tuple[str, list[str], str, str]:
+    """Institution, coordinator (two-factor login set up), an exam with screenshots and N candidates.
+    -> (exam id, codes, password, TOTP secret)."""
     from invigil.accounts import service as accounts
+    from invigil.accounts import twofactor
     from invigil.accounts.models import Role
     from invigil.config import Settings
     from invigil.container import Container
@@ -83,6 +86,7 @@ def _install(data_dir: Path, database_url: str, opts: LoadOptions) -> tuple[str,
             coordinator = accounts.create_staff(
                 db, institution, COORDINATOR, "Load coordinator", Role.COORDINATOR, password
             )
+            secret, _ = twofactor.enrol_on_behalf(db, coordinator, now)
             exam = exams.create_exam(
                 db,
                 institution,
@@ -95,7 +99,7 @@ def _install(data_dir: Path, database_url: str, opts: LoadOptions) -> tuple[str,
             )
             people = [{"full_name": f"Load Candidate {i}"} for i in range(opts.candidates)]
             issued = exams.add_candidates(db, exam, people)
-            return exam.id, [i.code for i in issued], password
+            return exam.id, [i.code for i in issued], password, secret
     finally:
         c.close()
 
@@ -150,7 +154,7 @@ def local_target(opts: LoadOptions) -> Iterator[Target]:
         data_dir = Path(tmp) / "data"
         if not opts.quiet:
             print(f"Setting up {backend}: an exam with {opts.candidates} candidates…", flush=True)
-        exam_id, codes, password = _install(data_dir, database_url, opts)
+        exam_id, codes, password, secret = _install(data_dir, database_url, opts)
         port = _free_port()
         env = {
             "INVIGIL_DATA_DIR": str(data_dir),
@@ -163,7 +167,8 @@ def local_target(opts: LoadOptions) -> Iterator[Target]:
         }
         log = Path(tmp) / "server.log"
         with _server(env, port, opts.workers, log) as proc:
-            login = {"institution": INSTITUTION, "email": COORDINATOR, "password": password}
+            code = totp.code_at(secret, time.time())  # used once, right away
+            login = {"institution": INSTITUTION, "email": COORDINATOR, "password": password, "totp": code}
             yield Target(f"http://127.0.0.1:{port}", exam_id, codes, login, backend, proc, log)
 
 
