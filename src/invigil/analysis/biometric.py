@@ -28,7 +28,7 @@ from invigil.analysis.base import Detection
 from invigil.analysis.vision import FrameAnalyzer, decode_image
 
 # dlib's own operating point for this model (99.38% on LFW); measured on deepface's pairs in
-# bench/detectors.py. Below SAME_BELOW: "same"; from MISMATCH_ABOVE: "different"; between: "unsure".
+# bench/accuracy.py. Below SAME_BELOW: "same"; from MISMATCH_ABOVE: "different"; between: "unsure".
 SAME_BELOW = 0.5
 MISMATCH_ABOVE = 0.6
 MARGIN = 0.15  # the BlazeFace box is grown by this fraction per side: dlib's predictor wants the brow
