@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from invigil.analysis.vision import FrameAnalyzer, UnreadableImage, brighten, is_dark
+from invigil.analysis.vision import FrameAnalyzer, UnreadableImage, brighten, is_dark, largest
 from invigil.analysis.webcam import track
 from tests.unit.analysis.detectors.conftest import sample
 
@@ -161,3 +161,13 @@ def test_dark_empty_frames_have_no_face_after_brightening(
 
 def test_brightening_can_be_switched_off_to_measure_it() -> None:
     assert FrameAnalyzer(brighten_dark=False).brighten_dark is False
+
+
+def test_pose_and_gaze_come_from_the_largest_mesh() -> None:
+    def square(x: float, y: float, side: float) -> np.ndarray:
+        return np.array([(x, y), (x + side, y), (x, y + side), (x + side, y + side)], dtype=np.float64)
+
+    behind, front = square(10, 10, 40), square(200, 100, 180)
+    assert largest([behind, front]) is front
+    assert largest([front, behind]) is front
+    assert largest([behind]) is behind
