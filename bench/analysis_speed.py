@@ -26,7 +26,9 @@ from invigil.analysis.audio import VoiceDetector, decode_wav
 from invigil.analysis.vision import FrameAnalyzer, decode_image, prepare
 
 
-def frames(analyzer: FrameAnalyzer, repeats: int = 200) -> dict[str, Any]:
+def frames(analyzer: FrameAnalyzer, one_mesh: FrameAnalyzer, repeats: int = 200) -> dict[str, Any]:
+    """``one_mesh``: FaceMesh asked for one face only, to show what looking at up to three costs."""
+    group = decode_image((ROOT / "src/invigil/agent/samples/group_roland-samuel-unsplash.jpg").read_bytes())
     sample = ROOT / "src/invigil/agent/samples/webcam_center_focus_04s.jpg"
     data = sample.read_bytes()
     rgb = decode_image(data)
@@ -41,6 +43,14 @@ def frames(analyzer: FrameAnalyzer, repeats: int = 200) -> dict[str, Any]:
         ("face+pose+gaze, 640×480", lambda: analyzer.analyze_rgb(big)),
         ("face+pose+gaze, 640×480 dark frame (brightened first)", lambda: analyzer.analyze_rgb(dark)),
         ("decode JPEG + face+pose+gaze, 270×480", lambda: analyzer.analyze(data)),
+        (
+            f"face+pose+gaze, group photo {group.shape[1]}×{group.shape[0]}",
+            lambda: analyzer.analyze_rgb(group),
+        ),
+        (
+            f"face+pose+gaze, group photo {group.shape[1]}×{group.shape[0]}, FaceMesh for one face only",
+            lambda: one_mesh.analyze_rgb(group),
+        ),
     ]
     timings: dict[str, list[float]] = defaultdict(list)
     for _ in range(repeats):
@@ -93,7 +103,10 @@ def main() -> int:
     run(
         [
             ("pinned to core", lambda: core),
-            ("frames (webcam sample, 200 runs, median)", lambda: frames(analyzer)),
+            (
+                "frames (webcam sample, 200 runs, median)",
+                lambda: frames(analyzer, FrameAnalyzer(max_faces=1)),
+            ),
             ("audio (Silero VAD, one thread)", lambda: audio(args.media, VoiceDetector())),
         ],
         args.json,
