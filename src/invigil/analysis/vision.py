@@ -42,7 +42,8 @@ MIN_GAMMA = 0.25
 DARK_BLUR = 5
 # FaceMesh looks at up to this many faces and pose and gaze come from the largest: with one, it
 # took whichever face it found first (a frontal face in the background of AFLW2000's image00006
-# instead of the large face turned 50° in front). Only frames with several faces pay for it.
+# instead of the large face turned 50° in front). Only frames with several faces pay for it
+# (a three-face photo: 11.5 ms instead of 6.9 ms; bench/analysis_speed.py).
 MESH_FACES = 3
 # Frames are scaled so that their longer side is at most this before detection: webcam frames are
 # never larger, and BlazeFace looks at 128x128 (short range) or 192x192 (full range) anyway.
