@@ -226,7 +226,7 @@ def head_pose(media: Path, analyzer: FrameAnalyzer) -> dict[str, Any]:
             [round(float(v), 2) for v in raw[big] / true_yaw[big]],
         ],
         "least-squares slope of raw on true yaw": round(float((raw @ true_yaw) / (true_yaw @ true_yaw)), 2),
-        f"YAW_SCALE shipped (fitted on these {len(posed)} images)": YAW_SCALE,
+        f"YAW_SCALE shipped (fitted on the {int(big.sum())} of these images turned ≥ 10°)": YAW_SCALE,
         "raw (no calibration)": summary(raw),
         "calibrated, leave-one-out (honest)": summary(loo),
         "calibrated as shipped (in-sample: fitted on the same images)": summary(shipped),
