@@ -3,7 +3,7 @@
 Silero VAD (its ONNX file, shipped inside the ``silero-vad`` package) run by onnxruntime on one CPU
 thread, without torch. webrtcvad is only a cheap pre-filter: it fires on any broadband noise, so it
 decides where Silero need not look (stretches where it hears nothing), never where speech is.
-Silero does not fire on fans, hum, typing or white/pink/brown noise (measured in bench/detectors.py).
+Silero does not fire on fans, hum, typing or white/pink/brown noise (measured in bench/accuracy.py).
 
 Thread-safety: onnxruntime sessions may be shared by threads; the recurrent state lives in each
 call, so one ``VoiceDetector`` per process is enough (``shared_voice()``).

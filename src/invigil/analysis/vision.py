@@ -3,8 +3,12 @@
 BlazeFace (mediapipe's legacy ``solutions.face_detection``) counts faces; FaceMesh with iris
 landmarks (``solutions.face_mesh``, refine_landmarks) gives the main face's landmarks, from which
 geometry.py derives the pose and the gaze. Both models ship inside the mediapipe 0.10.21 wheel:
-nothing is downloaded. Thresholds and the model choice are measured in bench/detectors.py and
+nothing is downloaded. Thresholds and the model choice are measured in bench/accuracy.py and
 explained in ADR 0008.
+
+Dark frames (a mean grey level below DARK_BELOW of 255) are smoothed and brightened (``brighten``)
+before both models see them: BlazeFace alone lost half the faces in a dark, noisy frame, and groups
+unevenly (bench/accuracy.py, "lighting"). Other frames are passed on untouched.
 
 Thread-safety: a mediapipe graph is not safe to call from two threads at once, so every
 ``FrameAnalyzer`` serialises its calls with a lock. Build one per process (``shared_analyzer()``)
@@ -24,9 +28,23 @@ from numpy.typing import NDArray
 
 from invigil.analysis.geometry import Gaze, Pose, gaze, head_pose
 
-# Measured (bench/detectors.py): BlazeFace short-range finds every usable webcam face at 0.5;
+# Measured (bench/accuracy.py): BlazeFace short-range finds every usable webcam face at 0.5;
 # below ~0.5 it starts to see faces in noise and textures.
 FACE_THRESHOLD = 0.5
+# A frame whose mean grey level (0-255) is below this is dark: brighten() lifts it before detection.
+# Measured frames: normal light ~120, dim (x0.35) ~45, dark (x0.12) ~15.
+DARK_BELOW = 40.0
+# brighten() maps the smoothed frame's mean to this fraction of full scale with a gamma curve ...
+DARK_TARGET = 0.45
+# ... never steeper than this exponent (a near-black frame would otherwise turn into loud noise)
+MIN_GAMMA = 0.25
+# the Gaussian smoothing before brightening: averages away sensor noise that the gain would amplify
+DARK_BLUR = 5
+# FaceMesh looks at up to this many faces and pose and gaze come from the largest: with one, it
+# took whichever face it found first (a frontal face in the background of AFLW2000's image00006
+# instead of the large face turned 50° in front). Only frames with several faces pay for it
+# (a three-face photo: 11.5 ms instead of 6.9 ms; bench/analysis_speed.py).
+MESH_FACES = 3
 # Frames are scaled so that their longer side is at most this before detection: webcam frames are
 # never larger, and BlazeFace looks at 128x128 (short range) or 192x192 (full range) anyway.
 MAX_SIDE = 1280
@@ -77,6 +95,28 @@ def prepare(bgr: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
+def largest(meshes: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """The landmarks (n, 2) of the face that spans the largest box in the image."""
+    return max(meshes, key=lambda m: float(np.ptp(m[:, 0]) * np.ptp(m[:, 1])))
+
+
+def is_dark(rgb: NDArray[np.uint8]) -> bool:
+    """Is the frame's mean grey level below DARK_BELOW? (estimated on every 8th pixel: cheap)"""
+    return float(rgb[::8, ::8].mean()) < DARK_BELOW
+
+
+def brighten(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """A dark frame smoothed and gamma-brightened so that its mean lands near DARK_TARGET; any other
+    frame unchanged (the same array). A uniform black frame stays black."""
+    if not is_dark(rgb):
+        return rgb
+    smooth = cv2.GaussianBlur(rgb, (DARK_BLUR, DARK_BLUR), 0)
+    mean = max(float(smooth[::8, ::8].mean()), 1.0) / 255.0
+    gamma = min(1.0, max(MIN_GAMMA, float(np.log(DARK_TARGET) / np.log(mean))))
+    lut = np.clip(np.rint(255.0 * (np.arange(256) / 255.0) ** gamma), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(cv2.LUT(smooth, lut), dtype=np.uint8)
+
+
 class FrameAnalyzer:
     """Face count, boxes, head pose and gaze for single frames. Load once; reuse for every frame."""
 
@@ -85,11 +125,13 @@ class FrameAnalyzer:
         *,
         threshold: float = FACE_THRESHOLD,
         full_range: bool = False,
-        max_faces: int = 1,
+        max_faces: int = MESH_FACES,
+        brighten_dark: bool = True,
     ) -> None:
         from mediapipe.python.solutions import face_detection, face_mesh  # heavy: import on first use
 
         self.threshold = threshold
+        self.brighten_dark = brighten_dark  # False only to measure what brighten() is worth
         self._lock = threading.Lock()
         # detector threshold a little lower than ours, so that best_score says how close a miss was
         self._detector = face_detection.FaceDetection(
@@ -108,6 +150,8 @@ class FrameAnalyzer:
 
     def analyze_rgb(self, rgb: NDArray[np.uint8]) -> FrameFacts:
         height, width = rgb.shape[:2]
+        if self.brighten_dark:
+            rgb = brighten(rgb)
         with self._lock:
             found = self._detector.process(rgb).detections or []
             boxes = sorted((_box(d) for d in found), key=lambda b: -b.score)
@@ -115,7 +159,9 @@ class FrameAnalyzer:
             mesh = self._mesh.process(rgb).multi_face_landmarks if faces else None
         pose = eyes = None
         if mesh:
-            points = np.array([(p.x * width, p.y * height) for p in mesh[0].landmark], dtype=np.float64)
+            points = largest(
+                [np.array([(p.x * width, p.y * height) for p in m.landmark], dtype=np.float64) for m in mesh]
+            )
             pose = head_pose(points, width, height)
             eyes = gaze(points)
         return FrameFacts(
@@ -129,6 +175,8 @@ class FrameAnalyzer:
 
     def count_faces(self, rgb: NDArray[np.uint8]) -> tuple[FaceBox, ...]:
         """Only the face count and boxes (no FaceMesh): for counting in photos and benchmarks."""
+        if self.brighten_dark:
+            rgb = brighten(rgb)
         with self._lock:
             found = self._detector.process(rgb).detections or []
         boxes = sorted((_box(d) for d in found), key=lambda b: -b.score)

@@ -23,8 +23,8 @@ from typing import Any
 from invigil.analysis.base import Detection
 from invigil.analysis.vision import FrameFacts
 
-# Measured on AFLW2000 and the proctoring_ai clips (bench/detectors.py, ADR 0008).
-HEAD_YAW_DEG = 30.0  # |yaw - baseline| above this: turned away (pose error: median ~3°, mean ~6°)
+# Measured on AFLW2000 and the proctoring_ai clips (bench/accuracy.py, ADR 0008).
+HEAD_YAW_DEG = 30.0  # |yaw - baseline| above this: turned away (yaw error: median ~2°, mean ~4°)
 HEAD_PITCH_DEG = 25.0  # looking down at the desk or up
 # the iris moved 5% of the eye's width from its baseline (centre jitter <= 0.03, a glance >= 0.075)
 GAZE_HORIZONTAL = 0.05

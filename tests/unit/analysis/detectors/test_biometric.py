@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from invigil.analysis.biometric import FaceVerifier, NoFace, band
-from invigil.analysis.vision import FrameAnalyzer
+from invigil.analysis.biometric import SCORE_MARGIN, FaceVerifier, NoFace, band, main_face
+from invigil.analysis.vision import FaceBox, FrameAnalyzer
 from tests.unit.analysis.detectors.conftest import sample
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -53,8 +53,14 @@ def test_no_face_is_said_plainly(verifier: FaceVerifier, analyzer: FrameAnalyzer
 
 
 def test_bands() -> None:
-    assert [band(d) for d in (0.1, 0.49, 0.5, 0.59, 0.6, 0.9)] == ["same", "same", "unsure", "unsure",
-                                                                   "different", "different"]
+    assert [band(d) for d in (0.1, 0.49, 0.5, 0.59, 0.6, 0.9)] == [
+        "same",
+        "same",
+        "unsure",
+        "unsure",
+        "different",
+        "different",
+    ]
 
 
 def test_the_policy_sets_how_coarse_the_bands_are() -> None:
@@ -66,3 +72,16 @@ def test_the_policy_sets_how_coarse_the_bands_are() -> None:
     assert band(0.6, 5) == "different"
     with pytest.raises(ValueError, match="2 to 5 bands"):
         FaceVerifier(b"", bands=7)
+
+
+def box(size: float, score: float) -> FaceBox:
+    return FaceBox(x=0.1, y=0.1, width=size, height=size, score=score)
+
+
+def test_the_compared_face_is_the_largest_confident_one() -> None:
+    near, far = box(0.4, 0.9), box(0.1, 0.92)
+    assert main_face((far, near)) == near  # both confident: the larger, nearer face
+    logo = box(0.5, 0.70)  # a big, weak "face" in the background texture
+    assert main_face((box(0.3, 0.95), logo)) == box(0.3, 0.95)
+    assert main_face((box(0.3, 0.95), box(0.5, 0.95 - SCORE_MARGIN))) == box(0.5, 0.95 - SCORE_MARGIN)
+    assert main_face((logo,)) == logo

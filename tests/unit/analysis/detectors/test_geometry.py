@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from invigil.analysis.geometry import _EYES, _MODEL_INDEX, _MODEL_POINTS, gaze, head_pose
+from invigil.analysis.geometry import _EYES, _MODEL_INDEX, _MODEL_POINTS, YAW_SCALE, gaze, head_pose
 
 W, H = 640, 480
 
@@ -23,21 +23,40 @@ def landmarks(yaw: float, pitch: float, roll: float) -> np.ndarray:
     turn_roll = cv2.Rodrigues(np.array([0.0, 0.0, r]))[0]  # positive: clockwise in the image
     rotation = turn_roll @ turn_yaw @ turn_pitch @ facing
     camera = np.array([[W, 0, W / 2], [0, W, H / 2], [0, 0, 1]], dtype=np.float64)
-    projected, _ = cv2.projectPoints(_MODEL_POINTS, cv2.Rodrigues(rotation)[0], np.array([0, 0, 1500.0]),
-                                     camera, np.zeros(4))
+    projected, _ = cv2.projectPoints(
+        _MODEL_POINTS, cv2.Rodrigues(rotation)[0], np.array([0, 0, 1500.0]), camera, np.zeros(4)
+    )
     points = np.zeros((478, 2))
     points[list(_MODEL_INDEX)] = projected.reshape(-1, 2)
     return points
 
 
-@pytest.mark.parametrize(("yaw", "pitch", "roll"), [(0, 0, 0), (30, 0, 0), (-45, 0, 0), (0, 20, 0),
-                                                    (0, -25, 0), (0, 0, 15), (0, 0, -20), (25, -15, 0)])
+@pytest.mark.parametrize(
+    ("yaw", "pitch", "roll"),
+    [(0, 0, 0), (30, 0, 0), (-45, 0, 0), (0, 20, 0), (0, -25, 0), (0, 0, 15), (0, 0, -20), (25, -15, 0)],
+)
 def test_head_pose_recovers_the_angles_with_the_aflw_signs(yaw: float, pitch: float, roll: float) -> None:
-    pose = head_pose(landmarks(yaw, pitch, roll), W, H)
+    pose = head_pose(landmarks(yaw, pitch, roll), W, H, yaw_scale=1.0)  # the exact model: no calibration
     assert pose is not None
     assert pose.yaw == pytest.approx(yaw, abs=1.5)
     assert pose.pitch == pytest.approx(pitch, abs=1.5)
     assert pose.roll == pytest.approx(roll, abs=1.5)
+
+
+@pytest.mark.parametrize("yaw", [-45, -20, 0, 12, 40])
+def test_the_shipped_pose_divides_the_yaw_by_the_calibrated_scale(yaw: float) -> None:
+    """FaceMesh landmarks make solvePnP over-read yaw; by default the yaw is divided by YAW_SCALE,
+    and nothing else changes."""
+    exact = head_pose(landmarks(yaw, -10, 5), W, H, yaw_scale=1.0)
+    shipped = head_pose(landmarks(yaw, -10, 5), W, H)
+    assert exact is not None
+    assert shipped is not None
+    assert shipped.yaw == pytest.approx(exact.yaw / YAW_SCALE)
+    assert (shipped.pitch, shipped.roll) == (exact.pitch, exact.roll)
+
+
+def test_the_yaw_scale_is_in_the_range_such_pipelines_over_read() -> None:
+    assert 1.2 <= YAW_SCALE <= 1.7
 
 
 def eyes(shift: float) -> np.ndarray:

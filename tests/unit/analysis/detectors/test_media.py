@@ -50,6 +50,27 @@ def test_head_pose_error_on_aflw2000(analyzer: FrameAnalyzer, media: Path) -> No
     assert roll < 4
 
 
+def test_pose_comes_from_the_largest_face_not_a_face_behind(analyzer: FrameAnalyzer, media: Path) -> None:
+    """AFLW2000's image00006: a large face turned 50.5° in front, a frontal face in the background."""
+    facts = analyzer.analyze((media / "aflw2000_subset/data/JPEG/image00006.jpg").read_bytes())
+    assert facts.pose is not None
+    assert facts.pose.yaw > 30
+
+
+def test_a_dark_noisy_version_of_a_utkface_crop_is_found(analyzer: FrameAnalyzer, media: Path) -> None:
+    """The crops BlazeFace alone missed in the dark (brightness x0.12, noise 8) are found."""
+    rng = np.random.default_rng(5)
+    items = [r for r in rows(media / "utkface/LABELS.csv") if r["group"] == "Black"][:20]
+    found = 0
+    for r in items:
+        crop = cv2.imread(str(media / "utkface" / r["file"]))
+        canvas = np.full((480, 640, 3), 128, dtype=np.uint8)
+        canvas[140:340, 220:420] = cv2.resize(crop, (200, 200))
+        dark = canvas.astype(np.float32) * 0.12 + rng.normal(0.0, 8.0, canvas.shape)
+        found += analyzer.analyze_rgb(prepare(np.clip(np.rint(dark), 0, 255).astype(np.uint8))).n_faces == 1
+    assert found >= 19
+
+
 def test_gaze_sees_the_glance_in_the_left_clip(analyzer: FrameAnalyzer, media: Path) -> None:
     cap = cv2.VideoCapture(str(media / "proctoring_ai/eye_tracking/center_left_center.mp4"))
     cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
@@ -71,14 +92,20 @@ def test_voice_finds_the_words_and_ignores_recorded_noise(voice: VoiceDetector, 
     root = media / "vad_programy"
     samples = decode_wav((root / "speech/english1.wav").read_bytes())
     found = voice.segments(samples)
-    words = [(float(r["start_s"]), float(r["end_s"])) for r in rows(root / "SEGMENTS.csv")
-             if r["file"] == "speech/english1.wav"]
+    words = [
+        (float(r["start_s"]), float(r["end_s"]))
+        for r in rows(root / "SEGMENTS.csv")
+        if r["file"] == "speech/english1.wav"
+    ]
     covered = sum(any(s.start <= (a + b) / 2 <= s.end for s in found) for a, b in words)
     assert covered / len(words) > 0.9
     assert found[0].start > 0.1
     assert found[-1].end < 21.87
-    for name in ("noise/white_noise-16.wav", "noise/noise-free-sound-0012.wav",
-                 "noise/noise-free-sound-0151.wav"):
+    for name in (
+        "noise/white_noise-16.wav",
+        "noise/noise-free-sound-0012.wav",
+        "noise/noise-free-sound-0151.wav",
+    ):
         assert voice.segments(decode_wav((root / name).read_bytes())) == [], name
     silence = media / "ina_speech_segmenter/media/silence2sec.wav"
     assert voice.segments(decode_wav(silence.read_bytes())) == []
