@@ -30,11 +30,11 @@ def upload_status(item_id: str, request: Request, c: Container = Depends(contain
         return service.status(db, session, item_id)
 
 
+# In an app from create_app, hotroutes.py answers uploads before FastAPI; both call ingest.py.
 @agent_router.put("/evidence/{item_id}", response_model=v1.UploadStatus)
 async def upload(
     item_id: str, request: Request, response: Response, c: Container = Depends(container)
 ) -> v1.UploadStatus:
-    """Served by hotroutes.py in a served app; both call ingest.py."""
     limit = c.settings.max_request_bytes
     chunks, seen = [], 0
     async for chunk in request.stream():
