@@ -91,6 +91,8 @@ def _all_refused(http, agent, installation):
     assert "has ended" in r.json()["message"]
     assert r.headers["WWW-Authenticate"] == "Bearer"
     assert (_stored(installation), _blobs(installation)) == (before, blobs)
+    r = agent.put(item_id, "screenshot", sealed, headers={v1.H_SHA256: "xyz"})
+    assert r.status_code == 401  # the ended session first, as the full path says, not the bad header
     r = http.post(f"{v1.PREFIX}/events", json=_events("late"), headers=agent.auth())
     assert r.status_code == 401
     assert agent.heartbeat(99).status_code == 401

@@ -4,16 +4,18 @@ Through ``service.put`` an upload costs an ``ExamSession`` load, an item lookup,
 update, a counter update and a refresh, in a transaction of its own on the thread pool; that was
 the dearest agent request (docs/benchmarks.md). Here:
 
-1. ``prepare`` (thread pool): the token's session from the token cache, the same header checks
+1. ``prepare`` (thread pool): who holds the token (the token cache), the same header checks
    (``service.check``) and envelope checks (``service.refusal``) as the full path, then the blob is
    written under a fresh row id, before any database write, as in the full path.
-2. ``commit`` (a group-commit unit): count the item on its session only if the session is still
-   live, and insert the row as stored. Two statements, no reads.
+2. ``Prepared.commit`` (a group-commit unit): insert the row as stored unless the item id is known
+   (``INSERT … ON CONFLICT DO NOTHING RETURNING``), then count it on its session only if the
+   session is still live. Two statements.
 
 Anything unusual returns None and the caller takes the full path, which decides and words the
-answer: chunks (``Content-Range``), an item id seen before (a retry, a conflict, a resumed upload),
-an envelope the checks refuse, one sealed to a retired exam key, a token not live in the database,
-a session that ended meanwhile. A blob written for nothing is deleted first (``discard``).
+answer: chunks (``Content-Range``), headers the checks refuse, an item id seen before (a retry, a
+conflict, a resumed upload), an envelope the checks refuse, one sealed to a retired exam key, a
+token not live in the database, a session that ended meanwhile (its row is dropped again in the
+same transaction). A blob written for nothing is deleted first (``discard``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from invigil.evidence import repository, service
 from invigil.kit import tokens
+from invigil.kit.errors import DomainError
 from invigil.kit.ids import new_id
 from invigil.protocol import v1
 from invigil.sessions import hotpath as sessions_hotpath
@@ -76,7 +79,10 @@ def prepare(
     who = sessions_hotpath.identity(db, tokens.token_hash(token))
     if who is None:
         return None
-    known = service.check(db, who.exam_id, up)
+    try:
+        known = service.check(db, who.exam_id, up)
+    except DomainError:
+        return None  # the full path says so, after checking that the session is still live
     claimed = service.Item(up.item_id, up.kind, up.size, up.sha256, up.captured_at)
     problem, kid = service.refusal(db, known, _Sealer(who.id, who.candidate_kid), claimed, up.body)
     if problem is not None:
