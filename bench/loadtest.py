@@ -97,6 +97,10 @@ def row(name: str, reports: list[dict[str, Any]]) -> str:
         _cell(statistics.median(10 * (r["cpu_percent"][k] or 0) / r["total"]["rps"] for r in reports), 2)
         for k in ("server", "database", "generator")
     )
+    steady = " / ".join(
+        _cell(_median(reports, "cpu_steady", "cpu_ms_per_request", k), 2)
+        for k in ("server", "database", "generator")
+    )
     cells = [
         name,
         first["backend"],
@@ -112,6 +116,7 @@ def row(name: str, reports: list[dict[str, Any]]) -> str:
         str(max(r["lost"] for r in reports)),
         cpu,
         per_request,
+        steady,
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -134,6 +139,7 @@ HEAD = [
     "lost",
     "CPU % server / PG / generator / other",
     "CPU ms per request server / PG / generator",
+    "after arrivals: CPU ms per request server / PG / generator",
 ]
 
 

@@ -24,6 +24,7 @@ from invigil.exams.board_stream import router as board_stream_router
 from invigil.exams.custody_endpoints import router as custody_router
 from invigil.exams.endpoints import router as exams_router
 from invigil.flags.endpoints import router as flags_router
+from invigil.hotroutes import HotRoutes
 from invigil.http import BodyLimit, domain_error_handler, storage_error_handler, validation_error_handler
 from invigil.jobs import Sweeper
 from invigil.kit import signing
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_exception_handler(OSError, storage_error_handler)
     app.add_exception_handler(browser.PageRefused, browser.refused_page)
     app.add_exception_handler(browser.LoginRequired, browser.login_required)
+    # Heartbeats, events and uploads skip FastAPI's routing (hotroutes.py, ADR 0011); added first, so
+    # that it runs inside BodyLimit and Starlette's error middleware.
+    app.add_middleware(HotRoutes, container=c)
     app.add_middleware(BodyLimit, limit=c.settings.max_request_bytes + 64 * 1024)
     for router in (
         agent_router,

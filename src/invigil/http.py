@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
@@ -23,8 +24,12 @@ async def container(request: Request) -> Container:
 
 
 def bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    return bearer_token(request.headers.get("authorization", ""))
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    scheme, _, token = authorization.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
@@ -42,37 +47,48 @@ def client_bucket(request: Request) -> str:
 
 def domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    return JSONResponse(exc.to_dict(), status_code=exc.status, headers=domain_error_headers(exc))
+
+
+def domain_error_headers(exc: DomainError) -> dict[str, str]:
     headers = {}
     if "retry_after" in exc.detail:
         headers["Retry-After"] = str(exc.detail["retry_after"])
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+    return headers
 
 
-def storage_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+STORAGE_RETRY_AFTER = "30"
+
+
+def storage_problem(exc: OSError) -> dict[str, str]:
     """A full or failing disk is the server's problem, never the candidate's: 503, retry later."""
-    assert isinstance(exc, OSError)
     if exc.errno == errno.ENOSPC:
         message = "The server's storage is full. Nothing was lost: the agent keeps the data and retries."
     else:
         message = "The server could not store the data right now. Nothing was lost: the agent retries."
     logging.getLogger("invigil.storage").error("storage error: %s", exc)
-    return JSONResponse(
-        {"error": "storage_unavailable", "message": message}, status_code=503, headers={"Retry-After": "30"}
-    )
+    return {"error": "storage_unavailable", "message": message}
+
+
+def storage_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OSError)
+    return JSONResponse(storage_problem(exc), status_code=503, headers={"Retry-After": STORAGE_RETRY_AFTER})
+
+
+def validation_problem(errors: Sequence[Any]) -> dict[str, str]:
+    """The 422 answer to a body that does not fit its model, from pydantic's or FastAPI's errors."""
+    problems = []
+    for err in errors[:20]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        problems.append(f"{where}: {err.get('msg', 'invalid')}")
+    return {"error": "invalid", "message": "The request is not valid: " + "; ".join(problems)}
 
 
 def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = []
-    for err in exc.errors()[:20]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-        problems.append(f"{where}: {err.get('msg', 'invalid')}")
-    return JSONResponse(
-        {"error": "invalid", "message": "The request is not valid: " + "; ".join(problems)},
-        status_code=422,
-    )
+    return JSONResponse(validation_problem(exc.errors()), status_code=422)
 
 
 class BodyLimit:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.exc import IntegrityError
 
+from invigil import ingest
 from invigil.accounts.endpoints import current_staff
 from invigil.accounts.models import Staff
 from invigil.audit import service as audit
@@ -15,10 +12,9 @@ from invigil.container import Container
 from invigil.evidence import repository, service
 from invigil.exams import access
 from invigil.exams import repository as exams_repo
-from invigil.flags import queue as analysis
 from invigil.http import bearer, container
 from invigil.kit.clock import iso, utcnow
-from invigil.kit.errors import BadRequest, DomainError, Forbidden, NotFound, PayloadTooLarge
+from invigil.kit.errors import Forbidden, NotFound
 from invigil.privacy import requests as subject_requests
 from invigil.protocol import v1
 from invigil.sessions import service as sessions
@@ -28,26 +24,6 @@ agent_router = APIRouter(prefix=v1.PREFIX, tags=["agent"])
 staff_router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
 
-def _header_int(request: Request, name: str) -> int:
-    try:
-        value = int(request.headers[name])
-    except (KeyError, ValueError) as exc:
-        raise BadRequest(f"Header {name} is required and must be a whole number.") from exc
-    if value < 0:
-        raise BadRequest(f"Header {name} must not be negative.")
-    return value
-
-
-def _header_time(request: Request, name: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(request.headers[name].replace("Z", "+00:00"))
-    except (KeyError, ValueError) as exc:
-        raise BadRequest(f"Header {name} is required and must be an ISO 8601 time.") from exc
-    if value.tzinfo is None:
-        raise BadRequest(f"Header {name} needs a time zone offset.")
-    return value
-
-
 @agent_router.get("/evidence/{item_id}", response_model=v1.UploadStatus)
 def upload_status(item_id: str, request: Request, c: Container = Depends(container)) -> v1.UploadStatus:
     with c.uow() as db:
@@ -55,6 +31,7 @@ def upload_status(item_id: str, request: Request, c: Container = Depends(contain
         return service.status(db, session, item_id)
 
 
+# In an app from create_app, hotroutes.py answers uploads before FastAPI; both call ingest.py.
 @agent_router.put("/evidence/{item_id}", response_model=v1.UploadStatus)
 async def upload(
     item_id: str, request: Request, response: Response, c: Container = Depends(container)
@@ -64,52 +41,10 @@ async def upload(
     async for chunk in request.stream():
         seen += len(chunk)
         if seen > limit:
-            raise PayloadTooLarge(f"A single request may carry at most {limit} bytes; send chunks.")
+            raise ingest.too_large(limit)
         chunks.append(chunk)
-    up = service.Upload(
-        item_id=item_id,
-        kind=request.headers.get(v1.H_KIND, ""),
-        sha256=request.headers.get(v1.H_SHA256, "").lower(),
-        size=_header_int(request, v1.H_SIZE),
-        captured_at=_header_time(request, v1.H_CAPTURED_AT),
-        content_range=request.headers.get("content-range"),
-        body=b"".join(chunks),
-    )
-    with c.upload_gate.enter():
-        result = await run_in_threadpool(_store, c, bearer(request), up)
-    response.status_code = 201 if result.status == "stored" else 202
-    return result
-
-
-def _store(c: Container, token: str | None, up: service.Upload) -> v1.UploadStatus:
-    for attempt in (1, 2):
-        try:
-            return _store_once(c, token, up)
-        except IntegrityError:
-            # A retry raced the original request and both created the item: the second attempt
-            # sees the first one's row and answers idempotently.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _store_once(c: Container, token: str | None, up: service.Upload) -> v1.UploadStatus:
-    now = utcnow()
-    session_id = None
-    try:
-        with c.uow() as db:
-            session: ExamSession = sessions.authenticate(db, token)
-            session_id = session.id
-            result = service.put(db, c.store, session, up, now)
-    except service.Rejected as rejected:
-        assert session_id is not None
-        with c.uow() as db:
-            service.forget(db, session_id, up.item_id)
-        problem = rejected.problem
-        assert isinstance(problem, DomainError)
-        raise problem from None
-    if result.status == "stored":
-        analysis.enqueue(c, "item", f"{session_id}/{up.item_id}")
+    up = ingest.upload_of(item_id, request.headers, b"".join(chunks))
+    response.status_code, result = await ingest.upload(c, bearer(request), up)
     return result
 
 

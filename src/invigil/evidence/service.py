@@ -14,9 +14,8 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,7 +83,7 @@ def parse_range(header: str | None, body_len: int, size: int) -> tuple[int, int]
     return start, last + 1
 
 
-def _blob_key(exam_id: str, session_id: str, item_row_id: str) -> str:
+def blob_key(exam_id: str, session_id: str, item_row_id: str) -> str:
     return f"evidence/{exam_id}/{session_id}/{item_row_id}"
 
 
@@ -101,13 +100,15 @@ def status(db: Session, session: ExamSession, item_id: str) -> v1.UploadStatus:
     return v1.UploadStatus(item_id=item_id, status=status, received=item.received, size=item.size)
 
 
-def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: datetime) -> v1.UploadStatus:
+def check(db: Session, exam_id: str, up: Upload) -> ExamFacts:
+    """The rules on an upload's id, headers and size, before anything is looked up or stored (also
+    used by hotpath.py). -> the exam's facts."""
     check_client_id(up.item_id, "item id")
     if up.kind not in EVIDENCE_KINDS:
         raise BadRequest(f"Unknown evidence kind '{up.kind:.40}'.")
     if not _SHA256.match(up.sha256):
         raise BadRequest(f"{v1.H_SHA256} must be 64 lower-case hex digits.")
-    known = exam_facts(db, session.exam_id)
+    known = exam_facts(db, exam_id)
     policy = known.policy
     if not policy.collects(up.kind):
         raise Forbidden(f"This exam's policy does not collect {up.kind.replace('_', ' ')}s.")
@@ -115,6 +116,11 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
         raise BadRequest("An evidence item cannot be empty: a sealed envelope always has a header.")
     if up.size > policy.max_item_bytes:
         raise PayloadTooLarge(f"Items are limited to {policy.max_item_megabytes} MB by the exam's policy.")
+    return known
+
+
+def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: datetime) -> v1.UploadStatus:
+    known = check(db, session.exam_id, up)
     start, end = parse_range(up.content_range, len(up.body), up.size)
 
     item = repository.by_client_id(db, session.id, up.item_id)
@@ -138,7 +144,7 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
         # The id is chosen here, not by a flush: the row is written only after the blob (see _finish),
         # so that SQLite's write lock is never held across the blob write and its fsync.
         item.id = new_id()
-        item.blob_key = _blob_key(session.exam_id, session.id, item.id)
+        item.blob_key = blob_key(session.exam_id, session.id, item.id)
         db.add(item)
     if start > item.received:
         raise Conflict(f"Upload must continue at byte {item.received}.", received=item.received)
@@ -160,15 +166,52 @@ def put(db: Session, store: BlobStore, session: ExamSession, up: Upload, now: da
     return v1.UploadStatus(item_id=up.item_id, status="stored", received=item.size, size=item.size)
 
 
-def _sealing_key(
-    db: Session, known: ExamFacts, session: ExamSession, item: EvidenceItem, header: envelope.Header
-) -> str | None:
-    """The exam key (for the item's category) the envelope is sealed to, if it is an acceptable one."""
-    kid = keys.sealing_key(known, session, item.kind, item.captured_at, header.recipients)
-    if kid is None:  # perhaps keys were rotated on another node a moment ago
-        known = facts.facts(db, session.exam_id, fresh=True)
+class SealedFor(keys.KnowsKeys, Protocol):
+    """What the envelope checks need of the session an item belongs to."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def candidate_kid(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Item:
+    """What an item claims to be, as the envelope checks see it."""
+
+    client_id: str
+    kind: str
+    size: int
+    sha256: str
+    captured_at: datetime
+
+
+def refusal(
+    db: Session, known: ExamFacts, session: SealedFor, item: Item, data: bytes
+) -> tuple[Exception | None, str | None]:
+    """Why the finished item must be refused (None: it may be stored), and the exam key it is sealed
+    to: the hash, the envelope, its context, the exam key for its category and the candidate's key."""
+    if len(data) != item.size or hashlib.sha256(data).hexdigest() != item.sha256:
+        problem = BadRequest(
+            "The upload does not match its SHA-256: it was corrupted on the way. Send it again."
+        )
+        return problem, None
+    ctx = envelope.Context(known.exam_id, session.id, item.client_id, item.kind)
+    try:
+        header = envelope.read_header(io.BytesIO(data[: envelope.PREFIX_MAX]))
         kid = keys.sealing_key(known, session, item.kind, item.captured_at, header.recipients)
-    return kid
+        if kid is None:  # perhaps keys were rotated on another node a moment ago
+            known = facts.facts(db, known.exam_id, fresh=True)
+            kid = keys.sealing_key(known, session, item.kind, item.captured_at, header.recipients)
+        envelope.check_envelope(header.raw, len(data), ctx, kid or "")
+        if session.candidate_kid not in header.recipients:
+            raise envelope.NotARecipient("envelope is not sealed to the candidate's own key")
+    except envelope.EnvelopeError as exc:
+        return Invalid(f"Refused: {exc}."), None
+    except Invalid as exc:
+        return exc, None
+    return None, kid
 
 
 def _discard_parts(store: BlobStore, session_id: str, item: EvidenceItem) -> None:
@@ -185,24 +228,8 @@ def _finish(
     data: bytes,
     now: datetime,
 ) -> None:
-    problem: Exception | None = None
-    kid = None
-    if len(data) != item.size or hashlib.sha256(data).hexdigest() != item.sha256:
-        problem = BadRequest(
-            "The upload does not match its SHA-256: it was corrupted on the way. Send it again."
-        )
-    else:
-        ctx = envelope.Context(known.exam_id, session.id, item.client_id, item.kind)
-        try:
-            header = envelope.read_header(io.BytesIO(data[: envelope.PREFIX_MAX]))
-            kid = _sealing_key(db, known, session, item, header)
-            envelope.check_envelope(header.raw, len(data), ctx, kid or "")
-            if session.candidate_kid not in header.recipients:
-                raise envelope.NotARecipient("envelope is not sealed to the candidate's own key")
-        except envelope.EnvelopeError as exc:
-            problem = Invalid(f"Refused: {exc}.")
-        except Invalid as exc:
-            problem = exc
+    claimed = Item(item.client_id, item.kind, item.size, item.sha256, item.captured_at)
+    problem, kid = refusal(db, known, session, claimed, data)
     if problem is not None:
         _discard_parts(store, session.id, item)
         raise Rejected(problem)
@@ -213,12 +240,7 @@ def _finish(
         store.delete(item.blob_key)  # a racing retry stored this item first; ours is a spare copy
         raise
     if stored:
-        db.execute(
-            update(ExamSession)
-            .where(ExamSession.id == session.id)
-            .values(items=ExamSession.items + 1, bytes=ExamSession.bytes + item.size)
-            .execution_options(synchronize_session=False)
-        )
+        repository.count_stored(db, session.id, item.size)
     db.refresh(item)
     _discard_parts(store, session.id, item)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import x25519
 from sqlalchemy import delete, func, select
@@ -189,9 +189,19 @@ def shred_keys(db: Session, keys: Iterable[ExamKey], now: datetime) -> int:
 ROTATION_SKEW = timedelta(minutes=2)  # agent clocks are not ours
 
 
+class KnowsKeys(Protocol):
+    """What ``sealing_key`` needs of a session: which generation its agent was last given, and when."""
+
+    @property
+    def key_generation(self) -> int: ...
+
+    @property
+    def key_generation_at(self) -> datetime | None: ...
+
+
 def sealing_key(
     known: facts.ExamFacts,
-    session: ExamSession,
+    session: KnowsKeys,
     kind: str,
     captured_at: datetime,
     recipients: Iterable[str],

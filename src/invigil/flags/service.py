@@ -68,7 +68,7 @@ def record(
         return 0
     # Two workers may analyse the same evidence at once: the second one's rows are simply skipped.
     table = DetectionRecord.__table__
-    stmt = insert_ignore(db, table, ["session_id", "source", "fingerprint"]).returning(table.c.id)
+    stmt = insert_ignore(db, table, ["session_id", "source", "fingerprint"], returning=("id",))
     return len(db.execute(stmt, rows).all())
 
 

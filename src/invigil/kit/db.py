@@ -90,11 +90,24 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def insert_ignore(db: Session, table: Any, unique: list[str]) -> Any:
-    """``INSERT … ON CONFLICT (unique) DO NOTHING`` for SQLite and PostgreSQL alike: concurrent writers
-    of the same row (retries, two workers) both succeed and the row exists once."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+_INSERT_IGNORE: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
 
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing(index_elements=unique)
+
+def insert_ignore(db: Session, table: Any, unique: list[str], returning: tuple[str, ...] = ()) -> Any:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING [RETURNING …]`` for SQLite and PostgreSQL alike:
+    concurrent writers of the same row (retries, two workers) both succeed and the row exists once.
+    Built once per dialect and table: building and cache-keying a statement costs more than running
+    it on SQLite, and these run on every event batch and upload."""
+    dialect = db.get_bind().dialect.name
+    key = (dialect, table.name, tuple(unique), returning)
+    stmt = _INSERT_IGNORE.get(key)
+    if stmt is None:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(table).on_conflict_do_nothing(index_elements=unique)
+        if returning:
+            stmt = stmt.returning(*(table.c[name] for name in returning))
+        _INSERT_IGNORE[key] = stmt
+    return stmt

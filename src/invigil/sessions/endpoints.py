@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy.orm import Session
 
+from invigil import ingest
 from invigil.container import Container
 from invigil.flags import queue as analysis
 from invigil.http import bearer, client_bucket, container
 from invigil.kit.clock import utcnow
 from invigil.protocol import v1
-from invigil.sessions import hotpath, ratelimit, service
+from invigil.sessions import ratelimit, service
 
 router = APIRouter(prefix=v1.PREFIX, tags=["agent"])
 
@@ -36,24 +36,16 @@ def activate(
         raise
 
 
-# Heartbeats and events are small and many: they go through group commit (kit/groupcommit.py), one
-# transaction for many requests, each answered after the commit.
+# Heartbeats and events are small and many: they go through group commit (kit/groupcommit.py). In a
+# served app the plain ASGI routes (hotroutes.py) answer them before FastAPI is reached; these
+# endpoints document them and serve any app built without that layer. Both call ingest.py.
 
 
 @router.post("/heartbeat", response_model=v1.HeartbeatAck)
 async def heartbeat(
     body: v1.Heartbeat, request: Request, c: Container = Depends(container)
 ) -> v1.HeartbeatAck:
-    token, now = bearer(request), utcnow()
-
-    def work(db: Session) -> v1.HeartbeatAck:
-        ack = hotpath.heartbeat(db, token, body, now)
-        if ack is not None:
-            return ack
-        session = service.authenticate(db, token)
-        return service.heartbeat(db, session, body, now)
-
-    return await c.writer.run(work)
+    return await ingest.heartbeat(c, bearer(request), body)
 
 
 @router.get("/keys", response_model=v1.KeySet)
@@ -68,15 +60,7 @@ def keys(request: Request, c: Container = Depends(container)) -> v1.KeySet:
 async def events(
     body: v1.EventBatch, request: Request, c: Container = Depends(container)
 ) -> v1.EventBatchAck:
-    token, now, max_batch = bearer(request), utcnow(), c.settings.max_event_batch
-
-    def work(db: Session) -> tuple[v1.EventBatchAck, str]:
-        session = hotpath.live_session(db, token) or service.authenticate(db, token)
-        return service.record_events(db, session, body, now, max_batch), session.id
-
-    ack, session_id = await c.writer.run(work)
-    analysis.enqueue(c, "session", session_id)
-    return ack
+    return await ingest.events(c, bearer(request), body)
 
 
 @router.post("/handin", response_model=v1.Receipt)

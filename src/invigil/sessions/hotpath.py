@@ -2,7 +2,8 @@
 
 A heartbeat of a running session and the session lookup of an event batch are more than 80 % of all
 agent requests. Through the ORM each costs a full ``ExamSession`` load (and for heartbeats a flush);
-here they are one indexed statement. Everything else — a first heartbeat, an offline session coming
+here they are one indexed statement, run on the session's connection (the ORM's execute layer cost
+as much as the statement itself). Everything else — a first heartbeat, an offline session coming
 back, a replayed ``seq``, a dead or unknown token — returns None, and the caller takes the full
 path in ``service``, which decides and words the errors.
 """
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from invigil.kit import tokens
 from invigil.protocol import v1
-from invigil.sessions import service
+from invigil.sessions import service, tokencache
 from invigil.sessions.models import ExamSession
 from invigil.sessions.states import LIVE, State
 
@@ -32,6 +33,7 @@ class SessionRef:
     id: str
     exam_id: str
     state: str
+    candidate_kid: str | None
 
 
 _c = _sessions.c
@@ -47,7 +49,9 @@ _HEARTBEAT = (
     .values(last_seq=bindparam("b_seq"), last_heartbeat_at=bindparam("b_now"))
     .returning(_c.exam_id, _c.state)
 )
-_LOOKUP = select(_c.id, _c.exam_id, _c.state).where(_c.token_hash == bindparam("b_token_hash"))
+_LOOKUP = select(_c.id, _c.exam_id, _c.state, _c.candidate_kid).where(
+    _c.token_hash == bindparam("b_token_hash")
+)
 
 
 def heartbeat(db: Session, token: str | None, hb: v1.Heartbeat, now: datetime) -> v1.HeartbeatAck | None:
@@ -56,7 +60,7 @@ def heartbeat(db: Session, token: str | None, hb: v1.Heartbeat, now: datetime) -
     if not token:
         return None
     params = {"b_token_hash": tokens.token_hash(token), "b_seq": hb.seq, "b_now": now}
-    row = db.execute(_HEARTBEAT, params).first()
+    row = db.connection().execute(_HEARTBEAT, params).first()
     if row is None:
         return None
     return service.heartbeat_ack(db, row.exam_id, row.state, now)
@@ -66,7 +70,25 @@ def live_session(db: Session, token: str | None) -> SessionRef | None:
     """The live session of this token, or None (the full path then says why not)."""
     if not token:
         return None
-    row = db.execute(_LOOKUP, {"b_token_hash": tokens.token_hash(token)}).first()
+    return _live(db, tokens.token_hash(token))
+
+
+def _live(db: Session, token_hash: str) -> SessionRef | None:
+    row = db.connection().execute(_LOOKUP, {"b_token_hash": token_hash}).first()
     if row is None or State(row.state) not in LIVE:
         return None
-    return SessionRef(row.id, row.exam_id, row.state)
+    return SessionRef(row.id, row.exam_id, row.state, row.candidate_kid)
+
+
+def identity(db: Session, token_hash: str) -> tokencache.Identity | None:
+    """Who holds this token, if its session is live: from the cache, else one query (then cached).
+    Says nothing about whether the session is *still* live; the caller's write checks that."""
+    known = tokencache.get(token_hash)
+    if known is not None:
+        return known
+    ref = _live(db, token_hash)
+    if ref is None:
+        return None
+    known = tokencache.Identity(ref.id, ref.exam_id, ref.candidate_kid)
+    tokencache.put(token_hash, known)
+    return known

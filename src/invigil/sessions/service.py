@@ -197,9 +197,8 @@ def record_events(
         )
     # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones. Core
     # with the rows as parameters, not ORM .values(rows): one cached compilation for every batch size.
-    table = Event.__table__
-    stmt = insert_ignore(db, table, ["session_id", "client_id"])
-    accepted = len(db.execute(stmt.returning(table.c.client_id), rows).all())
+    stmt = insert_ignore(db, Event.__table__, ["session_id", "client_id"], returning=("client_id",))
+    accepted = len(db.connection().execute(stmt, rows).all())
     return v1.EventBatchAck(accepted=accepted, duplicates=len(rows) - accepted)
 
 

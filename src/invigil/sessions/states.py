@@ -6,6 +6,7 @@ import enum
 from typing import Any, Protocol
 
 from invigil.kit.errors import Conflict
+from invigil.sessions import tokencache
 
 
 class State(enum.StrEnum):
@@ -46,3 +47,5 @@ def move(obj: HasState, to: State) -> None:
     if to not in ALLOWED[current]:
         raise Conflict(f"A session that is {current.value} cannot become {to.value}.")
     obj.state = to.value
+    if to not in LIVE:  # its token stops working: this process forgets it now (tokencache.py)
+        tokencache.forget(getattr(obj, "token_hash", None))

@@ -47,7 +47,7 @@ from invigil.sim.load.agents import Run, SimAgent
 from invigil.sim.load.cpu import cpu_percent, cpu_sample
 from invigil.sim.load.installation import check, external_target, local_target, server_log_tail
 from invigil.sim.load.options import LoadOptions, Target
-from invigil.sim.load.report import Outcome, build_report, ms, print_report
+from invigil.sim.load.report import Outcome, SteadyCpu, build_report, ms, print_report
 from invigil.sim.load.stats import ENDPOINTS, percentile
 
 # Latencies "after the arrivals" start this long after the last candidate's arrival (activation).
@@ -137,6 +137,20 @@ class Phase:
     cpu_percent: dict[str, float | None]
     loop_lag: list[float]
     gc: dict[str, float]
+    steady_cpu: SteadyCpu | None
+
+
+async def _steady_cpu(target: Target, since: float, until: float) -> SteadyCpu | None:
+    """CPU over the sustained load alone (arrivals over, to the deadline): activations are a one-off
+    cost per candidate, and the ramp packs them into seconds, so the whole-run figure overstates
+    what a request costs while an exam runs."""
+    loop = asyncio.get_running_loop()
+    if until - since < 10:
+        return None
+    await asyncio.sleep(since - loop.time())
+    before = cpu_sample(target.server)
+    await asyncio.sleep(until - loop.time())
+    return SteadyCpu(since, until, cpu_percent(before, cpu_sample(target.server), until - since))
 
 
 async def _timed_phase(run: Run, agents: list[SimAgent], target: Target, start: float) -> Phase:
@@ -145,6 +159,9 @@ async def _timed_phase(run: Run, agents: list[SimAgent], target: Target, start: 
     lags: list[float] = []
     monitor = asyncio.create_task(_monitor(run, agents, lags, run.opts.quiet))
     cpu0 = cpu_sample(target.server)
+    steady = asyncio.create_task(
+        _steady_cpu(target, start + run.opts.ramp_seconds + STEADY_AFTER_RAMP, run.deadline)
+    )
     arrivals = sorted(run.rng.uniform(0, run.opts.ramp_seconds) for _ in agents)
     with GcPauses() as pauses:
         tasks = [asyncio.create_task(a.main(start + at)) for a, at in zip(agents, arrivals, strict=True)]
@@ -161,7 +178,7 @@ async def _timed_phase(run: Run, agents: list[SimAgent], target: Target, start: 
     for task in tasks:
         if not task.cancelled() and task.exception() is not None:
             run.stats.errors[f"simulator: {task.exception()!r}"[:200]] += 1
-    return Phase(elapsed, cpu, lags, pauses.summary())
+    return Phase(elapsed, cpu, lags, pauses.summary(), await steady)
 
 
 async def _drive(opts: LoadOptions, target: Target) -> Outcome:
@@ -174,10 +191,16 @@ async def _drive(opts: LoadOptions, target: Target) -> Outcome:
         board = await _board(staff_http, headers, target.exam_id)
     steady_from = start + opts.ramp_seconds + STEADY_AFTER_RAMP
     return Outcome(
-        agents, run.stats, phase.elapsed, phase.cpu_percent, phase.loop_lag, phase.gc, board, steady_from
+        agents,
+        run.stats,
+        phase.elapsed,
+        phase.cpu_percent,
+        phase.loop_lag,
+        phase.gc,
+        board,
+        steady_from,
+        phase.steady_cpu,
     )
-
-
 
 
 @contextmanager

@@ -15,6 +15,15 @@ from invigil.sim.load.options import LoadOptions, Target
 from invigil.sim.load.stats import EndpointStats, Stats, percentile
 
 
+@dataclass(frozen=True)
+class SteadyCpu:
+    """CPU shares over a window of the run (event-loop times)."""
+
+    since: float
+    until: float
+    cpu_percent: dict[str, float | None]
+
+
 @dataclass
 class Outcome:
     agents: list[SimAgent]
@@ -25,6 +34,7 @@ class Outcome:
     gc: dict[str, float]
     board: dict[str, int]
     steady_from: float  # event-loop time: arrivals over, plus STEADY_AFTER_RAMP seconds
+    steady_cpu: SteadyCpu | None = None
 
 
 def _items(agents: list[SimAgent], board: dict[str, int]) -> dict[str, int]:
@@ -89,6 +99,7 @@ def build_report(opts: LoadOptions, target: Target, out: Outcome) -> dict[str, A
         "p99_ms": ms(percentile(steady, 99)),
     }
     return {
+        "cpu_steady": _cpu_steady(out),
         "backend": target.backend,
         "workers": opts.workers if not opts.server else None,
         "connections": opts.connections or "one per agent",
@@ -107,6 +118,26 @@ def build_report(opts: LoadOptions, target: Target, out: Outcome) -> dict[str, A
         "gc_pauses": out.gc,
         "loop_lag_ms": {"p99": ms(percentile(out.loop_lag, 99)), "max": ms(max(out.loop_lag, default=0.0))},
         "cpus": os.cpu_count(),
+    }
+
+
+def _cpu_steady(out: Outcome) -> dict[str, Any] | None:
+    """CPU shares and CPU ms per request over the sustained load, from the requests started in it."""
+    window = out.steady_cpu
+    if window is None:
+        return None
+    requests = out.stats.started_between(window.since, window.until)
+    seconds = window.until - window.since
+    per_request = {
+        k: None if v is None or not requests else round(10 * v * seconds / requests, 3)
+        for k, v in window.cpu_percent.items()
+    }
+    return {
+        "seconds": round(seconds, 1),
+        "requests": requests,
+        "rps": round(requests / seconds, 1),
+        "cpu_percent": window.cpu_percent,
+        "cpu_ms_per_request": per_request,
     }
 
 
@@ -154,3 +185,11 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
         f"generator loop lag p99 {report['loop_lag_ms']['p99']} ms, "
         f"GC pauses {report['gc_pauses']['total_ms']} ms (longest {report['gc_pauses']['max_ms']} ms)."
     )
+    steady_cpu = report["cpu_steady"]
+    if steady_cpu is not None:
+        per = steady_cpu["cpu_ms_per_request"]
+        console.print(
+            f"After the arrivals ({steady_cpu['seconds']} s, {steady_cpu['rps']} requests/s), CPU ms per "
+            f"request: server {per['server']}, PostgreSQL {per['database']}, load generator "
+            f"{per['generator']}, everything else {per['other']}."
+        )

@@ -47,6 +47,10 @@ class Stats:
             if started >= since
         ]
 
+    def started_between(self, since: float, until: float) -> int:
+        """How many attempts started in [since, until)."""
+        return sum(1 for s in self.endpoints.values() for t in s.started if since <= t < until)
+
     @property
     def requests(self) -> int:
         return sum(len(s.latencies) for s in self.endpoints.values())
