@@ -115,11 +115,20 @@ class Agent:
         return self.http.post(f"{v1.PREFIX}/handin", json=body, headers=self.auth())
 
 
+def post_activation(http: httpx.Client, body: dict[str, Any]) -> httpx.Response:
+    """POST /activate as an agent does: if the server asks for the privacy notice to be accepted
+    first (409 ``notice``), accept the version it names and activate again."""
+    r = http.post(f"{v1.PREFIX}/activate", json=body)
+    if r.status_code == 409 and r.json().get("error") == "notice":
+        r = http.post(f"{v1.PREFIX}/activate", json={**body, "notice_version": r.json()["notice_version"]})
+    return r
+
+
 def activate(
     http: httpx.Client, code: str, secret: str | None = None, candidate: x25519.X25519PrivateKey | None = None
 ) -> Agent:
     secret = secret or secrets.token_urlsafe(32)
     candidate = candidate or new_candidate_key()
-    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(code, secret, candidate))
+    r = post_activation(http, activation_body(code, secret, candidate))
     assert r.status_code == 200, r.text
     return Agent(http, secret, r.json(), candidate)

@@ -17,6 +17,7 @@ from invigil.flags.models import Flag
 from invigil.kit.clock import utcnow
 from invigil.protocol.policy import parse_policy
 from invigil.sessions.models import Event
+from invigil.sim.classroom import reads_and_accepts
 from tests.factories import make_exam
 from tests.integration.flagkit import FORBIDDEN_POLICY, processes
 
@@ -48,7 +49,13 @@ def test_agent_runtime_reports_live_detections_and_server_stores_them(server, in
         return policy_sources(p, {"process_snapshot": lambda: SampleProcesses(extra=["discord"], seed="x")})
 
     runtime = AgentRuntime(
-        server.url, tmp_path / "spool", exam.codes[0], sources, lambda: [b"answers"], handin_after=8
+        server.url,
+        tmp_path / "spool",
+        exam.codes[0],
+        sources,
+        lambda: [b"answers"],
+        handin_after=8,
+        read_notice=reads_and_accepts,
     )
     status = asyncio.run(runtime.run())
     assert status.phase == "closed", status.error

@@ -17,7 +17,7 @@ from invigil.protocol import v1
 from invigil.protocol.policy import KEY_CATEGORIES
 from invigil.sessions.models import Event, ExamSession
 from tests.factories import make_exam
-from tests.integration.agentkit import activate, activation_body
+from tests.integration.agentkit import activate, activation_body, post_activation
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 200
 
@@ -58,13 +58,13 @@ def test_activation_retry_is_idempotent_but_code_is_single_use(http, exam):
     agent = activate(http, exam.codes[0])
     again = activate(http, exam.codes[0], secret=agent.secret)  # lost answer, same secret: same session
     assert again.act == agent.act
-    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(exam.codes[0], secrets.token_urlsafe(32)))
+    r = post_activation(http, activation_body(exam.codes[0], secrets.token_urlsafe(32)))
     assert r.status_code == 409
     assert "already used" in r.json()["message"]
 
 
 def test_wrong_code_is_refused_clearly(http, exam, installation):
-    r = http.post(f"{v1.PREFIX}/activate", json=activation_body("ZZZZ-ZZZZ-ZZZZ-ZZZZ", "s" * 40))
+    r = post_activation(http, activation_body("ZZZZ-ZZZZ-ZZZZ-ZZZZ", "s" * 40))
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_code"
     assert "Check the code on your exam letter" in r.json()["message"]
@@ -73,9 +73,9 @@ def test_wrong_code_is_refused_clearly(http, exam, installation):
 
 def test_guessing_is_rate_limited_even_for_a_right_code(http, exam):
     for _ in range(5):  # activation_max_failures=5 in the test settings
-        r = http.post(f"{v1.PREFIX}/activate", json=activation_body(secrets.token_hex(8), "s" * 40))
+        r = post_activation(http, activation_body(secrets.token_hex(8), "s" * 40))
         assert r.status_code == 401
-    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(exam.codes[0], "s" * 40))
+    r = post_activation(http, activation_body(exam.codes[0], "s" * 40))
     assert r.status_code == 429
     assert int(r.headers["Retry-After"]) > 0
     assert "Too many wrong activation codes" in r.json()["message"]
@@ -83,11 +83,11 @@ def test_guessing_is_rate_limited_even_for_a_right_code(http, exam):
 
 def test_expired_and_early_codes(http, installation):
     ended = make_exam(installation, n=1, start_offset=-120, minutes=60)
-    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(ended.codes[0], "s" * 40))
+    r = post_activation(http, activation_body(ended.codes[0], "s" * 40))
     assert r.status_code == 410
     assert "expired" in r.json()["message"]
     later = make_exam(installation, n=1, start_offset=24 * 60, minutes=60)
-    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(later.codes[0], "s" * 40))
+    r = post_activation(http, activation_body(later.codes[0], "s" * 40))
     assert r.status_code == 403
     assert "opens for activation" in r.json()["message"]
 
@@ -103,7 +103,7 @@ def test_expired_and_early_codes(http, installation):
     ],
 )
 def test_malformed_activation_is_422(http, body):
-    r = http.post(f"{v1.PREFIX}/activate", json=body)
+    r = post_activation(http, body)
     assert r.status_code == 422
     assert r.json()["message"].startswith("The request is not valid")
 

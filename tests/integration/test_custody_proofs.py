@@ -33,6 +33,7 @@ from invigil.kit import envelope
 from invigil.kit.db import Base
 from invigil.kit.errors import NotFound
 from invigil.kit.keywrap import new_recovery_key, private_raw, unwrap_secret
+from invigil.sim.classroom import reads_and_accepts
 from invigil.storage import BlobNotFound
 from tests.factories import give_key, make_exam
 from tests.integration.agentkit import activate
@@ -127,7 +128,15 @@ def test_no_plaintext_or_private_key_at_rest_after_a_simulated_class(
 
     handin = f"Hand-in of a candidate. {MARK}\n".encode() * 20
     runtimes = [
-        AgentRuntime(server.url, tmp_path / f"spool-{i}", code, sources, lambda: [handin], handin_after=7)
+        AgentRuntime(
+            server.url,
+            tmp_path / f"spool-{i}",
+            code,
+            sources,
+            lambda: [handin],
+            handin_after=7,
+            read_notice=reads_and_accepts,
+        )
         for i, code in enumerate(exam.codes)
     ]
 

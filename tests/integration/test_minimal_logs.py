@@ -15,7 +15,7 @@ from invigil.kit.minimal import install_log_redaction
 from invigil.models import metadata
 from invigil.protocol import v1
 from tests.factories import credentials, make_exam
-from tests.integration.agentkit import activation_body, new_candidate_key
+from tests.integration.agentkit import activation_body, new_candidate_key, post_activation
 
 ADDRESS = "203.0.113.77"  # TEST-NET-3: documentation addresses
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/133.0 UniqueFingerprint/4711"
@@ -55,9 +55,9 @@ def test_no_full_address_or_user_agent_reaches_any_table_file_or_log(http, serve
     exam = make_exam(installation, n=1)
     # A wrong code first (rate-limit bookkeeping), then the right one.
     wrong = activation_body("AAAA-BBBB-CCCC-DDDD", "s" * 43, new_candidate_key())
-    assert http.post(f"{v1.PREFIX}/activate", json=wrong).status_code in (401, 404, 422)
+    assert post_activation(http, wrong).status_code in (401, 404, 422)
     body = {**activation_body(exam.codes[0], "t" * 43, new_candidate_key()), "agent": AGENT}
-    r = http.post(f"{v1.PREFIX}/activate", json=body)
+    r = post_activation(http, body)
     assert r.status_code == 200, r.text
     auth = {"Authorization": f"Bearer {'t' * 43}"}
     assert (

@@ -104,3 +104,65 @@ def test_cli_writes_the_dpia_as_pdf_and_prints_the_notice(installation, tmp_path
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("# Oplysning om behandling af personoplysninger: Test exam")
     assert cli("dpia", "--exam", "nope").returncode != 0
+
+
+def test_nothing_starts_before_the_notice_is_accepted(http, server, installation):
+    import asyncio
+
+    from sqlalchemy import select
+
+    from invigil.agent.client import AgentClient, NoticeDeclined
+    from invigil.protocol import v1
+    from invigil.sessions.models import ExamSession
+    from tests.integration.agentkit import activation_body, new_candidate_key
+
+    exam = make_exam(installation, n=3)
+    body = activation_body(exam.codes[0], "s" * 43, new_candidate_key())
+    first = http.post(f"{v1.PREFIX}/activate", json=body)
+    assert first.status_code == 409
+    asked = first.json()
+    assert asked["error"] == "notice"
+    assert asked["notice_url"] == f"/api/v1/exams/{exam.exam_id}/privacy-notice"
+    shown = http.get(asked["notice_url"], headers={"Accept-Language": "sv"}).json()
+    assert shown["version"] == asked["notice_version"]
+    assert http.post(f"{v1.PREFIX}/activate", json={**body, "notice_version": "0" * 16}).status_code == 409
+    ok = http.post(f"{v1.PREFIX}/activate", json={**body, "notice_version": shown["version"]})
+    assert ok.status_code == 200, ok.text  # the code was not used up by the first two attempts
+    with installation.container.uow() as db:
+        session = db.scalar(select(ExamSession).where(ExamSession.id == ok.json()["session_id"]))
+        assert session.notice_version == shown["version"]
+        assert session.notice_accepted_at is not None
+
+    # The controller's details change: a version read before no longer counts.
+    settings = {"controller": "Renamed University", "dpo_contact": "dpo@uni.example"}
+    assert (
+        http.put(
+            "/api/v1/staff/institution/privacy", headers=login(server.url, "admin"), json=settings
+        ).status_code
+        == 200
+    )
+    stale = activation_body(exam.codes[1], "t" * 43, new_candidate_key())
+    assert (
+        http.post(f"{v1.PREFIX}/activate", json={**stale, "notice_version": shown["version"]}).status_code
+        == 409
+    )
+
+    async def agent(code: str, accept: bool) -> str:
+        client = AgentClient(server.url, language="de")
+        seen: list[dict] = []
+
+        def read(notice: dict) -> bool:
+            seen.append(notice)
+            return accept
+
+        try:
+            public = activation_body(code, "u" * 43, new_candidate_key())["candidate_public_key"]
+            act = await client.activate(code, "u" * 43 if accept else "v" * 43, {}, public, read_notice=read)
+            assert seen[0]["language"] == "de"
+            return act.session_id
+        finally:
+            await client.aclose()
+
+    with pytest.raises(NoticeDeclined):
+        asyncio.run(agent(exam.codes[1], accept=False))
+    assert asyncio.run(agent(exam.codes[2], accept=True))

@@ -39,6 +39,7 @@ def agent_cmd(url: str, code: str, spool: Path, handin_after: float, *extra: str
         str(spool),
         "--handin-after",
         str(handin_after),
+        "--accept-notice",
         *extra,
     ]
 

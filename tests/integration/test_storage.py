@@ -21,6 +21,7 @@ from invigil.container import Container
 from invigil.evidence import repository
 from invigil.evidence.export import export_exam
 from invigil.protocol.policy import Policy
+from invigil.sim.classroom import reads_and_accepts
 from invigil.storage import BlobNotFound, BlobStore, check_key
 from invigil.storage.base import InvalidKey
 from invigil.storage.filesystem import FilesystemBlobStore
@@ -374,6 +375,7 @@ def test_exam_evidence_goes_to_s3_sealed_and_exports(seaweed: SeaweedS3, tmp_pat
                 sources,
                 lambda: [answers, big_file],
                 handin_after=4,
+                read_notice=reads_and_accepts,
             )
             status = asyncio.run(asyncio.wait_for(runtime.run(), 60))
         finally:

@@ -24,6 +24,7 @@ from invigil.kit.clock import utcnow
 from invigil.protocol.policy import parse_policy
 from invigil.sessions import service as sessions
 from invigil.sessions.models import Event
+from invigil.sim.classroom import reads_and_accepts
 from tests.factories import make_exam
 from tests.integration.agentkit import activate
 from tests.integration.flagkit import analysis_account, assign_worker
@@ -140,7 +141,13 @@ def test_microphone_detection_mode_sends_what_was_heard_never_the_sound(server, 
         return policy_sources(p, {"audio_clip": lambda: SampleMicrophone(4, talks=True, seed="t")})
 
     runtime = AgentRuntime(
-        server.url, tmp_path / "spool", exam.codes[0], sources, lambda: [b"answers"], handin_after=14
+        server.url,
+        tmp_path / "spool",
+        exam.codes[0],
+        sources,
+        lambda: [b"answers"],
+        handin_after=14,
+        read_notice=reads_and_accepts,
     )
     status = asyncio.run(runtime.run())
     assert status.phase == "closed", status.error

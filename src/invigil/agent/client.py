@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,16 @@ class ProtocolError(Exception):
         return str(self.body.get("message", ""))
 
 
+class NoticeDeclined(ProtocolError):
+    """The candidate did not accept the privacy notice: the agent must not start."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(409, {"error": "notice", "message": message})
+
+
+NoticeReader = Callable[[dict[str, Any]], bool]
+
+
 class AgentClient:
     def __init__(
         self,
@@ -34,8 +45,9 @@ class AgentClient:
         token: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
+        language: str = "en",
     ) -> None:
-        self.token = token
+        self.token, self.language = token, language
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             transport=transport,
@@ -66,13 +78,52 @@ class AgentClient:
         return response
 
     async def activate(
-        self, code: str, session_secret: str, agent: dict[str, str], candidate_public_key: str
+        self,
+        code: str,
+        session_secret: str,
+        agent: dict[str, str],
+        candidate_public_key: str,
+        notice_version: str | None = None,
+        read_notice: NoticeReader | None = None,
     ) -> v1.ActivateResponse:
-        body = v1.ActivateRequest(
-            code=code, session_secret=session_secret, agent=agent, candidate_public_key=candidate_public_key
+        """Activate. When the server asks for the privacy notice to be accepted first (409 ``notice``),
+        fetch it, hand it to ``read_notice`` (the agent's window shows it and answers whether the
+        candidate accepted) and activate again with its version; without a reader, or if the
+        candidate declines, the ProtocolError stands."""
+        for _ in range(3):  # the notice could change between reading and accepting: ask again
+            body = v1.ActivateRequest(
+                code=code,
+                session_secret=session_secret,
+                agent=agent,
+                candidate_public_key=candidate_public_key,
+                notice_version=notice_version,
+            )
+            try:
+                r = await self._send("POST", "/activate", json=body.model_dump(mode="json"))
+                return v1.ActivateResponse.model_validate(r.json())
+            except ProtocolError as exc:
+                if exc.status != 409 or exc.body.get("error") != "notice" or read_notice is None:
+                    raise
+                notice = await self.privacy_notice(str(exc.body["notice_url"]))
+                if not read_notice(notice):
+                    raise NoticeDeclined(
+                        "The privacy notice was not accepted, so nothing is recorded."
+                    ) from exc
+                notice_version = str(notice["version"])
+        raise ProtocolError(
+            409, {"error": "notice", "message": "The privacy notice kept changing; try again."}
         )
-        r = await self._send("POST", "/activate", json=body.model_dump(mode="json"))
-        return v1.ActivateResponse.model_validate(r.json())
+
+    async def privacy_notice(self, url: str, language: str = "") -> dict[str, Any]:
+        """The exam's privacy notice (JSON), in the candidate's language where we have it."""
+        try:
+            r = await self._http.get(url, headers={"Accept-Language": language or self.language})
+        except httpx.TransportError as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        if r.status_code != 200:
+            raise ProtocolError(r.status_code, {"message": "the privacy notice could not be fetched"})
+        notice: dict[str, Any] = r.json()
+        return notice
 
     async def heartbeat(self, hb: v1.Heartbeat) -> v1.HeartbeatAck:
         r = await self._send("POST", "/heartbeat", json=hb.model_dump(mode="json"))

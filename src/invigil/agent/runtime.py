@@ -20,7 +20,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import x25519
 
 from invigil.agent.assignment import AssignmentKeeper
-from invigil.agent.client import AgentClient, ProtocolError, TransientError
+from invigil.agent.client import AgentClient, NoticeReader, ProtocolError, TransientError
 from invigil.agent.live import LivePass
 from invigil.agent.sealer import Sealer
 from invigil.agent.sources import Source
@@ -96,6 +96,7 @@ class AgentRuntime:
         agent_info: dict[str, str] | None = None,
         handin_after: float | None = None,
         work_dir: Path | None = None,
+        read_notice: NoticeReader | None = None,
     ) -> None:
         self.server_url, self.code = server_url, code
         self.spool = Spool(spool_dir)
@@ -105,6 +106,9 @@ class AgentRuntime:
         self.agent_info = agent_info or {"agent": "invigil-agent/0.1"}
         self.status = AgentStatus()
         self.handin_requested = asyncio.Event()
+        # Shows the exam's privacy notice and answers whether the candidate accepted it; without one,
+        # activation stops with the server's request to read the notice first.
+        self._read_notice = read_notice
         self._handin_after = handin_after
         self._session_over = asyncio.Event()
         # The sealed assignment; a UI enters the PIN with ``await runtime.assignment.open(pin)``.
@@ -140,7 +144,9 @@ class AgentRuntime:
         public = envelope.b64e(envelope.raw_public(self._candidate_key().public_key()))
         while True:
             try:
-                response = await self.client.activate(self.code, secret, self.agent_info, public)
+                response = await self.client.activate(
+                    self.code, secret, self.agent_info, public, read_notice=self._read_notice
+                )
                 break
             except TransientError:
                 self.net.failed()

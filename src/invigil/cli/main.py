@@ -203,6 +203,7 @@ def cmd_agent_run(args: argparse.Namespace) -> int:
         sources,
         lambda: [f.read_bytes() for f in files] or [b"(empty hand-in)\n"],
         handin_after=args.handin_after,
+        read_notice=lambda notice: read_notice_in_terminal(notice, args.accept_notice),
     )
     status = asyncio.run(runtime.run())
     print(
@@ -213,6 +214,20 @@ def cmd_agent_run(args: argparse.Namespace) -> int:
         print(f"receipt: {status.receipt['portal_url']}")
         print(f"receipt secret (yours alone: it opens your own data; keep it): {status.receipt_secret}")
     return 0 if status.phase == "closed" else 1
+
+
+def read_notice_in_terminal(notice: dict[str, Any], accepted_beforehand: bool) -> bool:
+    """The headless agent shows the privacy notice and asks; --accept-notice answers for scripts."""
+    from invigil.privacy.notice import markdown
+
+    print(markdown(notice), flush=True)
+    if accepted_beforehand:
+        print("Accepted (--accept-notice).", flush=True)
+        return True
+    if not sys.stdin.isatty():
+        print("No terminal to confirm the notice: run again with --accept-notice once you have read it.")
+        return False
+    return input(f"{notice['acknowledge']} [y/N] ").strip().lower() in ("y", "yes", "j", "ja")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -293,6 +308,9 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--handin-after", type=float, default=None, help="hand in after this many seconds")
     a.add_argument("--handin-file", action="append", default=[])
     a.add_argument("--marker", default="", help="text drawn into sample screenshots (tests)")
+    a.add_argument(
+        "--accept-notice", action="store_true", help="accept the exam's privacy notice (it is printed first)"
+    )
     a.set_defaults(func=cmd_agent_run)
     return p
 

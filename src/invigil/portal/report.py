@@ -115,6 +115,10 @@ def build(db: Session, session: ExamSession, now: datetime) -> dict[str, Any]:
             "activated_at": iso(session.activated_at),
             "handed_in_at": iso(session.handed_in_at),
             "closed_at": iso(session.closed_at),
+            "privacy_notice_accepted": {
+                "version": session.notice_version,
+                "at": iso(session.notice_accepted_at),
+            },
             "offline_periods": [
                 {"start": iso(p.started_at), "end": iso(p.ended_at)}
                 for p in sessions_repo.offline_periods(db, [session.id])

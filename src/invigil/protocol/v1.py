@@ -31,6 +31,13 @@ class ActivateRequest(_Msg):
         "session's bearer token. Retrying with the same code and secret is idempotent.",
     )
     agent: dict[str, str] = Field(default_factory=dict, description="Agent version and platform.")
+    notice_version: str | None = Field(
+        default=None,
+        max_length=32,
+        description="The version of the exam's privacy notice the candidate read and accepted. Without "
+        "it (or with an old one) activation answers 409 `notice` with `notice_version` and `notice_url`: "
+        "show that notice, then activate again with its version. The server records which version.",
+    )
     candidate_public_key: str = Field(
         min_length=44,
         max_length=44,

@@ -38,6 +38,9 @@ class ExamSession(Base):
     candidate_public_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     candidate_kid: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The exam key generation this agent was last given, and when (evidence/service.py, keys.py).
+    # The privacy notice the candidate accepted before activation (privacy/notice.py), and when.
+    notice_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    notice_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     key_generation: Mapped[int] = mapped_column(Integer, default=0)
     key_generation_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -20,6 +20,7 @@ from invigil.kit import envelope, minimal, signing, tokens
 from invigil.kit.clock import iso
 from invigil.kit.db import insert_ignore
 from invigil.kit.errors import Conflict, Forbidden, Gone, Invalid, Unauthorized
+from invigil.privacy import notice
 from invigil.protocol import v1
 from invigil.protocol.policy import parse_policy
 from invigil.sessions import repository
@@ -45,6 +46,26 @@ def _describe(when: datetime, exam: Exam) -> str:
     from zoneinfo import ZoneInfo
 
     return when.astimezone(ZoneInfo(exam.timezone)).strftime("%d %b %Y at %H:%M %Z")
+
+
+class NoticeNotAccepted(Conflict):
+    code = "notice"
+
+
+def _accepted_notice(db: Session, exam: Exam, version: str | None) -> str:
+    """Nothing is recorded before the candidate has read what will be, and why: the current notice's
+    version, or a 409 that says where to read it (the code is not used up by it)."""
+    institution = db.get(Institution, exam.institution_id)
+    assert institution is not None
+    current = notice.version(notice.facts(exam, institution))
+    if version != current:
+        raise NoticeNotAccepted(
+            "Read what will be recorded during this exam and why, then confirm: the agent shows the "
+            "privacy notice and activates again.",
+            notice_version=current,
+            notice_url=f"/api/v1/exams/{exam.id}/privacy-notice",
+        )
+    return current
 
 
 def activate(db: Session, req: v1.ActivateRequest, now: datetime, limits: Limits) -> v1.ActivateResponse:
@@ -83,6 +104,8 @@ def activate(db: Session, req: v1.ActivateRequest, now: datetime, limits: Limits
         candidate_key = envelope.public_key_from_b64(req.candidate_public_key)
     except ValueError as exc:
         raise Invalid("candidate_public_key is not a base64 X25519 public key.") from exc
+    session.notice_version = _accepted_notice(db, exam, req.notice_version)
+    session.notice_accepted_at = now
     session.code_used_at = now
     session.activated_at = now
     session.token_hash = secret_hash

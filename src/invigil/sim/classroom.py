@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from invigil.agent.assignment import AssignmentError, NotReady, WrongPin
 from invigil.agent.runtime import AgentRuntime, AgentStatus, policy_sources
@@ -114,6 +115,11 @@ def _sources(seat: Seat, frames: list[bytes]) -> Callable[[Policy], list]:  # ty
     return make
 
 
+def reads_and_accepts(notice: dict[str, Any]) -> bool:
+    """A simulated candidate reads the privacy notice (it names what the exam records) and accepts."""
+    return bool(notice.get("version")) and bool(notice.get("sections"))
+
+
 async def enter_pin(runtime: AgentRuntime, seat: Seat, pin: str, start: datetime, end: datetime) -> None:
     """At the start the invigilator announces the PIN and the candidate types it (a typo, if scripted)."""
     await asyncio.sleep(max(0.0, (start - utcnow()).total_seconds()) + random.uniform(0.5, 3.0))
@@ -158,6 +164,7 @@ async def run_seat(
             "ZZZZ-ZZZZ-ZZZZ-ZZZZ",
             _sources(seat, frames),
             lambda: [],
+            read_notice=reads_and_accepts,
         )
         result = await wrong.run()
         seat.note = "1st code refused" if "not valid" in result.error else f"refused: {result.error[:30]}"
@@ -169,6 +176,7 @@ async def run_seat(
         lambda: [(b.handin_text or f"Answers of {seat.pseudonym}\n").encode() + b"x" * 2048],
         transport=transport,
         handin_after=None,
+        read_notice=reads_and_accepts,
     )
     seat.status = runtime.status
 

@@ -168,7 +168,13 @@ class WireClient:
             "agent": agent,
             "candidate_public_key": candidate_public_key,
         }
-        answer = await self._post("/activate", payload)
+        try:
+            answer = await self._post("/activate", payload)
+        except ProtocolError as exc:
+            if exc.status != 409 or exc.body.get("error") != "notice":
+                raise
+            # A real agent shows the notice (AgentClient.activate); a load-test candidate accepts it.
+            answer = await self._post("/activate", {**payload, "notice_version": exc.body["notice_version"]})
         return v1.ActivateResponse.model_validate(answer)
 
     async def heartbeat(self, seq: int, sent_at: datetime) -> str:
