@@ -16,6 +16,7 @@ from invigil.accounts.models import Role, Staff, StaffToken
 from invigil.audit import service as audit
 from invigil.institutions.models import Institution
 from invigil.kit import tokens
+from invigil.kit.clock import utcnow
 from invigil.kit.errors import Conflict, Forbidden, Invalid, Unauthorized
 
 
@@ -42,6 +43,15 @@ def create_staff(
     )
     db.add(staff)
     db.flush()
+    audit.record(
+        db,
+        actor_kind="system",
+        actor_id="cli",
+        action="staff.create",
+        at=utcnow(),
+        staff=staff.id,
+        role=staff.role,
+    )
     return staff
 
 

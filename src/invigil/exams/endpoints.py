@@ -114,7 +114,8 @@ def add_candidates(
     """Register candidates and issue codes. The codes are in this response only: print them now."""
     with c.uow() as db:
         exam = access.require(db, staff, repository.get(db, exam_id), access.Purpose.MANAGE, utcnow())
-        issued = service.add_candidates(db, exam, [p.model_dump(exclude_none=True) for p in body.candidates])
+        people = [p.model_dump(exclude_none=True) for p in body.candidates]
+        issued = service.add_candidates(db, exam, people, by=staff.id)
         return {
             "candidates": [
                 {
@@ -140,7 +141,7 @@ def add_assignment(
         person = accounts_repo.by_email(db, exam.institution_id, body.staff_email)
         if person is None:
             raise NotFound(f"No staff account for {body.staff_email}.")
-        assignment = service.assign(db, exam, person, body.role)
+        assignment = service.assign(db, exam, person, body.role, by=staff.id)
         return {"id": assignment.id, "role": assignment.role, "staff_id": person.id}
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from invigil.accounts.models import Role, Staff
+from invigil.audit import service as audit
 from invigil.exams import keys, repository
 from invigil.exams.models import Candidate, CandidateIdentity, Exam, ExamAssignment
 from invigil.exams.retention import parse_retention
@@ -72,7 +73,30 @@ def create_exam(
     db.add(exam)
     db.flush()
     keys.new_generation(db, exam, institution, utcnow())
+    _changed(
+        db,
+        created_by.id if created_by else None,
+        "exam.create",
+        exam.id,
+        title=exam.title,
+        policy=exam.policy,
+        retention=exam.retention,
+        region=exam.region,
+    )
     return exam
+
+
+def _changed(db: Session, by: str | None, action: str, exam_id: str, **detail: Any) -> None:
+    """A change to an exam, its candidates or its people, in the access log (by a person or a script)."""
+    audit.record(
+        db,
+        actor_kind="staff" if by else "system",
+        actor_id=by or "cli",
+        action=action,
+        at=utcnow(),
+        exam_id=exam_id,
+        **detail,
+    )
 
 
 @dataclass(frozen=True)
@@ -93,7 +117,11 @@ def _new_pseudonym(taken: set[str]) -> str:
 
 
 def add_candidates(
-    db: Session, exam: Exam, people: list[dict[str, str]], code_valid_until: datetime | None = None
+    db: Session,
+    exam: Exam,
+    people: list[dict[str, str]],
+    code_valid_until: datetime | None = None,
+    by: str | None = None,
 ) -> list[IssuedCode]:
     """Register candidates (identity kept apart) and issue one activation code each."""
     taken = repository.pseudonyms(db, exam.id)
@@ -125,20 +153,22 @@ def add_candidates(
         db.add(session)
         db.flush()
         issued.append(IssuedCode(candidate.id, pseudonym, session.id, code, expires))
+    _changed(db, by, "candidates.add", exam.id, candidates=len(issued))  # no names in the log
     return issued
 
 
-def reissue_code(db: Session, session: ExamSession) -> str:
+def reissue_code(db: Session, session: ExamSession, by: str | None = None) -> str:
     """A lost letter: replace the code. Only possible before the old one was used."""
     if session.code_used_at is not None:
         raise Conflict("This candidate's code was already used; a new one cannot be issued.")
     code = tokens.new_activation_code()
     session.code_hash = tokens.token_hash(code)
     session.code_expires_at = max(session.code_expires_at, utcnow())
+    _changed(db, by, "code.reissue", session.exam_id, session_id=session.id)
     return code
 
 
-def assign(db: Session, exam: Exam, staff: Staff, role: Role) -> ExamAssignment:
+def assign(db: Session, exam: Exam, staff: Staff, role: Role, by: str | None = None) -> ExamAssignment:
     """Give a person access to an exam. Before any candidate has activated, this also re-keys the exam
     so the person holds its keys at once; afterwards a key holder must grant them (exams/keys.py)."""
     if role not in (Role.INVIGILATOR, Role.REVIEWER):
@@ -153,4 +183,5 @@ def assign(db: Session, exam: Exam, staff: Staff, role: Role) -> ExamAssignment:
     institution = db.get(Institution, exam.institution_id)
     assert institution is not None
     keys.rekey_if_unused(db, exam, institution, utcnow())
+    _changed(db, by, "exam.assign", exam.id, staff=staff.id, role=role.value)
     return assignment
