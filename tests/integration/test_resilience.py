@@ -18,6 +18,7 @@ from sqlalchemy import select
 from invigil.agent.runtime import AgentRuntime
 from invigil.evidence.models import EvidenceItem
 from invigil.sessions.models import ExamSession, OfflinePeriod
+from invigil.sim.classroom import reads_and_accepts
 from tests.factories import free_port, make_exam
 from tests.netproxy import CuttableProxy
 
@@ -149,7 +150,13 @@ def test_server_killed_mid_upload_and_restarted(installation, tmp_path):
     big = os.urandom(20 * 1024 * 1024)  # 20 MB hand-in: 20 chunks of 1 MB
     spool = tmp_path / "spool"
     runtime = AgentRuntime(
-        f"http://127.0.0.1:{port}", spool, exam.codes[0], lambda p: [], lambda: [big], handin_after=1
+        f"http://127.0.0.1:{port}",
+        spool,
+        exam.codes[0],
+        lambda p: [],
+        lambda: [big],
+        handin_after=1,
+        read_notice=reads_and_accepts,
     )
 
     def partial_on_server() -> bool:
