@@ -28,10 +28,10 @@ def add_parser(sub: Any) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from invigil.audit import chain
-    from invigil.cli.keys import _container
+    from invigil.cli.common import container
     from invigil.kit import signing
 
-    c = _container()
+    c = container()
     try:
         with c.uow() as db:
             report = chain.verify(db, c.settings.data_dir, (signing.public_b64(c.signer),))
@@ -60,10 +60,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
     from invigil.audit import chain
-    from invigil.cli.keys import _container
+    from invigil.cli.common import container
     from invigil.kit.clock import utcnow
 
-    c = _container()
+    c = container()
     try:
         with c.uow() as db:
             row = chain.checkpoint(db, c.signer, c.settings.data_dir, utcnow())

@@ -9,36 +9,13 @@ from a prompt or a file (``--passphrase-file``), never from the command line.
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import x25519
 from sqlalchemy.orm import Session
 
-from invigil.config import Settings
-
-
-def ask(path: str | None, env: str, prompt: str, confirm: bool = False) -> str:
-    """A secret from a file, an environment variable (for scripted installs) or a prompt."""
-    if path:
-        return Path(path).read_text().strip()
-    if os.environ.get(env):
-        return os.environ[env]
-    if not sys.stdin.isatty():
-        raise SystemExit(f"No terminal to ask for the {prompt.lower()}: use a passphrase file.")
-    first = getpass.getpass(f"{prompt}: ")
-    if confirm and getpass.getpass("Again: ") != first:
-        raise SystemExit("The passphrases differ.")
-    return first
-
-
-def _container() -> Any:
-    from invigil.container import Container
-
-    return Container.from_settings(Settings())
+from invigil.cli.common import ask, container
 
 
 def _person(db: Session, institution_slug: str | None, email: str) -> Any:
@@ -94,7 +71,7 @@ def cmd_staff_key(args: argparse.Namespace) -> int:
     from invigil.kit.errors import DomainError
     from invigil.kit.keywrap import new_staff_key, rewrap_staff_key
 
-    c = _container()
+    c = container()
     iterations = c.settings.kdf_iterations
     with c.uow() as db:
         person = _person(db, args.institution, args.email)
@@ -127,7 +104,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
     from invigil.kit.clock import utcnow
     from invigil.kit.errors import DomainError
 
-    c = _container()
+    c = container()
     with c.uow() as db:
         exam = repository.get(db, args.exam)
         if exam is None:
@@ -162,7 +139,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     from invigil.institutions.models import Institution
     from invigil.kit.clock import utcnow
 
-    c = _container()
+    c = container()
     with c.uow() as db:
         exam = repository.get(db, args.exam)
         if exam is None:
@@ -180,7 +157,7 @@ def cmd_rotate_recovery(args: argparse.Namespace) -> int:
     from invigil.kit.clock import utcnow
     from invigil.kit.keywrap import new_recovery_key, write_key_file
 
-    c = _container()
+    c = container()
     with c.uow() as db:
         old, _, _ = _holder_key(db, args)
         institution = db.get(Institution, _institution_id(db, args.institution))
@@ -214,7 +191,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from invigil.evidence.export import export_exam
     from invigil.kit.errors import DomainError
 
-    c = _container()
+    c = container()
     try:
         with c.uow() as db:
             holder, actor_kind, actor_id = _holder_key(db, args)

@@ -33,11 +33,11 @@ def _exam_and_institution(c: Any, exam_id: str) -> tuple[Any, Any]:
 
 
 def cmd_dpia(args: argparse.Namespace) -> int:
-    from invigil.cli.keys import _container
+    from invigil.cli.common import container
     from invigil.kit.clock import utcnow
     from invigil.privacy import dpia
 
-    c = _container()
+    c = container()
     try:
         exam, institution = _exam_and_institution(c, args.exam)
         doc = dpia.build(exam, institution, utcnow())
@@ -55,10 +55,10 @@ def cmd_dpia(args: argparse.Namespace) -> int:
 
 
 def cmd_notice(args: argparse.Namespace) -> int:
-    from invigil.cli.keys import _container
+    from invigil.cli.common import container
     from invigil.privacy import notice
 
-    c = _container()
+    c = container()
     try:
         facts = notice.facts(*_exam_and_institution(c, args.exam))  # (exam, institution)
     finally:
@@ -78,7 +78,7 @@ def add_portal_parser(sub: Any) -> None:
 
 
 def cmd_open_export(args: argparse.Namespace) -> int:
-    from invigil.cli.keys import ask
+    from invigil.cli.common import ask
     from invigil.portal.subject_export import open_export
 
     secret = ask(args.secret_file, "INVIGIL_RECEIPT_SECRET", "Receipt secret")

@@ -23,11 +23,11 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from invigil.cli.keys import _container
+    from invigil.cli.common import container
     from invigil.kit.clock import utcnow
     from invigil.retention import engine
 
-    c = _container()
+    c = container()
     try:
         done = engine.run(c, utcnow())
     finally:
@@ -39,12 +39,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_certificate(args: argparse.Namespace) -> int:
-    from invigil.cli.keys import _container
+    from invigil.cli.common import container
     from invigil.exams.models import Exam
     from invigil.kit.clock import utcnow
     from invigil.retention import certificate
 
-    c = _container()
+    c = container()
     try:
         with c.uow() as db:
             exam = db.get(Exam, args.exam)
