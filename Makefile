@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test setup lint typecheck bench clean openapi
+.PHONY: demo test setup lint typecheck bench clean openapi x11-tools
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,15 +30,33 @@ $(CHROMIUM):
 	{ tail -n 20 $$log; echo "!! could not install chromium; browser tests will be skipped (and fail in CI)"; \
 	  [ -z "$$CI" ] || [ "$$CI" = false ] || exit 1; }
 
-setup: $(STAMP) $(CHROMIUM)
+# Xvfb, xdotool, xprop and xrandr for the agent's real-source tests (a virtual screen with windows,
+# focus and a second monitor) and PortAudio for its microphone (sounddevice's Linux wheels lack it),
+# installed the same way when any is missing; without them those tests skip loudly (and fail in CI).
+X11_PACKAGES := xvfb xdotool x11-utils x11-xserver-utils libportaudio2
+x11-tools:
+	@command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v xprop >/dev/null && \
+	  command -v xrandr >/dev/null && ldconfig -p | grep -q libportaudio.so.2 && exit 0; \
+	command -v apt-get >/dev/null || { echo "!! Xvfb, xdotool, xprop or xrandr is missing and there is no apt-get:" \
+	  "install $(X11_PACKAGES) yourself; real-source tests will be skipped (and fail in CI)"; exit 0; }; \
+	sudo=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); log=$$(mktemp); \
+	echo "Installing Debian's $(X11_PACKAGES) for the agent tests (log: $$log)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -qq --no-install-recommends $(X11_PACKAGES) >$$log 2>&1 || \
+	{ $$sudo apt-get update -qq >>$$log 2>&1 && \
+	  $$sudo apt-get install -y -qq --no-install-recommends $(X11_PACKAGES) >>$$log 2>&1; } || \
+	{ tail -n 20 $$log; echo "!! could not install $(X11_PACKAGES); real-source tests will be skipped (and fail in CI)"; \
+	  [ -z "$$CI" ] || [ "$$CI" = false ] || exit 1; }
+
+setup: $(STAMP) $(CHROMIUM) x11-tools
 
 demo: $(STAMP)
 	$(BIN)/invigil demo
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) x11-tools
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -36,7 +36,19 @@ from invigil.privacy.request_endpoints import router as subject_requests_router
 from invigil.retention.endpoints import router as retention_router
 from invigil.review.endpoints import router as review_router
 from invigil.sessions.endpoints import router as agent_router
-from invigil.web import browser, home, login, pages
+from invigil.web import (
+    admin_exams,
+    admin_institution,
+    admin_people,
+    admin_privacy,
+    board,
+    browser,
+    home,
+    login,
+    pages,
+    portal,
+    review_pages,
+)
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"  # the browser's crypto module and other assets
 
@@ -91,8 +103,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         subject_requests_router,
         board_stream_router,
         pages.router,
+        portal.router,
         login.router,
         home.router,
+        board.router,
+        review_pages.router,
+        admin_exams.router,
+        admin_people.router,
+        admin_privacy.router,
+        admin_institution.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from datetime import timedelta
 
 from invigil.accounts import throttle, websessions
 from invigil.audit import chain
@@ -39,9 +40,15 @@ def sweep_once(c: Container) -> dict[str, int]:
 
 
 def audit_checkpoint(c: Container) -> None:
-    """Sign the access log's hash chain where it stands (audit/chain.py), if it moved."""
+    """Sign the access log's hash chain where it stands (audit/chain.py), if a checkpoint is due
+    and the chain moved."""
+    every, now = timedelta(seconds=c.settings.audit_checkpoint_seconds), utcnow()
     with c.uow() as db:
-        row = chain.checkpoint(db, c.signer, c.settings.data_dir, utcnow())
+        row = (
+            chain.checkpoint(db, c.signer, c.settings.data_dir, now)
+            if chain.checkpoint_due(db, now, every)
+            else None
+        )
     if row is not None:
         log.info("audit checkpoint at seq %d: %s", row.seq, row.hash)
 
@@ -83,7 +90,7 @@ class Sweeper:
         return True
 
     def _run(self) -> None:
-        last_retention = last_checkpoint = 0.0
+        last_retention = 0.0
         while not self._stop.wait(self._interval):
             try:
                 if not self._is_runner():
@@ -95,8 +102,6 @@ class Sweeper:
                     last_retention = time.monotonic()
                     for done in retention.run(self._c, utcnow()):
                         log.info("retention: %s", done)
-                if time.monotonic() - last_checkpoint >= self._c.settings.audit_checkpoint_seconds:
-                    last_checkpoint = time.monotonic()
-                    audit_checkpoint(self._c)
+                audit_checkpoint(self._c)
             except Exception:  # a failed sweep must not kill the loop; the next one retries
                 log.exception("sweep failed")

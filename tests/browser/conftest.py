@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -89,3 +90,28 @@ def page(_shared_page: tuple[Any, list[str]]) -> Iterator[Any]:
     errors.clear()
     yield pg
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@contextmanager
+def staff_tab(browser: Any, server: ThreadServer, width: int, height: int, **context: Any) -> Iterator[Any]:
+    """A fresh browser context on the server, as a person's own browser: the page records every
+    request it sends (``page.sent``: URL and body, to prove what never leaves it) and fails the test
+    on any uncaught error or console error — CSP violations arrive as console errors. Refused
+    requests ("Failed to load resource": a 401 or 422 a test provokes) are not problems."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, base_url=server.url, **context)
+    page = ctx.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.sent = []
+    page.on("request", lambda r: page.sent.append(r.url + "\n" + (r.post_data or "")))
+    yield page
+    ctx.close()
+    assert not problems, problems

@@ -18,6 +18,7 @@ from invigil.accounts import service as accounts
 from invigil.accounts.models import Role
 from invigil.institutions.models import Institution
 from invigil.kit import totp
+from tests.browser.conftest import staff_tab
 from tests.factories import KEY_PASSPHRASE, PASSWORD, give_key, make_exam, totp_secret
 
 # The README's pictures: INVIGIL_UPDATE_SCREENSHOTS=1 pytest tests/browser/test_login_pages.py
@@ -29,7 +30,15 @@ def decode_qr(png: bytes) -> str:
     import numpy as np
 
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    # A phone's camera sees the code with white around it (the quiet zone); the element's screenshot
+    # may be cropped to the code itself, which makes the detector miss it now and then.
+    framed = cv2.copyMakeBorder(image, 48, 48, 48, 48, cv2.BORDER_CONSTANT, value=255)
+    text = ""
+    for scale in (1, 2):
+        candidate = cv2.resize(framed, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+        text, _, _ = cv2.QRCodeDetector().detectAndDecode(candidate)
+        if text:
+            break
     assert text.startswith("otpauth://totp/"), text
     return str(text)
 
@@ -40,24 +49,8 @@ def code_for(secret: str) -> str:
 
 @pytest.fixture
 def tab(browser, server) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1000, "height": 900}, base_url=server.url)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    # CSP violations arrive as console errors; refused logins (401) are expected, not problems.
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.sent = []  # type: ignore[attr-defined]
-    page.on("request", lambda r: page.sent.append(r.url + (r.post_data or "")))  # type: ignore[attr-defined]
-    yield page
-    context.close()
-    assert not problems, problems  # CSP violations are reported as console errors
+    with staff_tab(browser, server, 1000, 900) as page:
+        yield page
 
 
 def screenshot(page: Any, name: str, database_url: str) -> None:

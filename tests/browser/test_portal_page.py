@@ -4,9 +4,7 @@ the server serves only ciphertext and never sees the secret."""
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,13 +12,26 @@ import pytest
 from playwright.sync_api import expect
 
 from invigil.agent.sources.sample import SampleScreen
-from invigil.kit.candidate_secret import secret_from_private
+from invigil.kit.candidate_secret import BadSecret, private_from_secret, secret_from_private
 from tests.factories import make_exam
 from tests.integration.agentkit import activate
 
 MARK = "PORTAL-MARKER-41c9"
-# The README's picture: INVIGIL_UPDATE_SCREENSHOTS=1 pytest tests/browser/test_portal_page.py
-SCREENSHOT = Path(__file__).parents[2] / "docs" / "img" / "student-portal.png"
+
+
+def with_a_typo(secret: str) -> str:
+    """The secret with its last symbol mistyped so that the check symbol catches it (one mistyped
+    symbol in sixteen would pass the 4-bit check and open another key: not a typo to test with)."""
+    for c in "0123456789ABCDEFGHJKMNPQRSTVWXYZ":
+        typo = secret[:-1] + c
+        if typo == secret:
+            continue
+        try:
+            private_from_secret(typo)
+        except BadSecret as exc:
+            if "typo" in str(exc):
+                return typo
+    raise AssertionError("no typo found")
 
 
 @pytest.fixture
@@ -50,28 +61,27 @@ def test_the_student_opens_their_data_in_the_browser(browser, handed_in, databas
     page.fill("input[name=secret]", secret_from_private(handed_in["other"]))
     page.click("text=Open my data")
     expect(page.locator("#status")).to_contain_text("another receipt")
-    assert page.locator("#items li").count() == 0
-    typo = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    assert page.locator("#items .opened").count() == 0
+    typo = with_a_typo(secret)
     page.fill("input[name=secret]", typo.lower())
     page.click("text=Open my data")
     expect(page.locator("#status")).to_contain_text(re.compile("typo|letters"))
 
     page.fill("input[name=secret]", secret.lower().replace("-", " "))  # typed sloppily
     page.click("text=Open my data")
-    expect(page.locator("#status")).to_contain_text("Opened 3 item(s)", timeout=20_000)
+    expect(page.locator("#status")).to_contain_text("Opened 3 of 3 item(s)", timeout=20_000)
     assert page.locator("#items img").count() == 1
+    assert page.locator("#items .opened").count() == 3
     assert MARK in page.locator("#items").inner_text()  # the process list and the hand-in, decrypted
     size = page.locator("#items img").evaluate(
         "async img => { await img.decode(); return [img.naturalWidth, img.naturalHeight]; }"
     )
     assert size == [640, 400]  # the decrypted PNG, drawn by the browser
-    if database_url.startswith("sqlite") and os.environ.get("INVIGIL_UPDATE_SCREENSHOTS"):
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert page.input_value("input[name=secret]") == ""  # the field is emptied at once
 
     page.click("#close")
-    assert page.locator("#items li").count() == 0
+    assert page.locator("#items .opened").count() == 0
+    assert page.locator("#items img").count() == 0
     assert not any(secret.replace("-", "") in s.replace("-", "").upper() for s in sent)
     assert not errors, errors
     context.close()

@@ -68,3 +68,31 @@ def test_agent_runtime_reports_live_detections_and_server_stores_them(server, in
         flags = db.scalars(select(Flag).where(Flag.session_id == exam.session_ids[0])).all()
     assert [(f.behaviour, f.source, f.severity) for f in flags] == [("process.forbidden", "agent", "red")]
     assert flags[0].detections >= 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about the agent's tasks
+def test_cancelling_a_running_agent_stops_all_of_it(server, installation, tmp_path):
+    """Whoever runs the agent (the program's window, a test's class) can stop it by cancelling its
+    task: the whole session flow stops at once, not when the exam would have ended."""
+    exam = make_exam(installation, n=1, minutes=60)
+
+    def sources(p):  # type: ignore[no-untyped-def]
+        return policy_sources(p, {"process_snapshot": lambda: SampleProcesses(seed="x")})
+
+    runtime = AgentRuntime(
+        server.url,
+        tmp_path / "spool",
+        exam.codes[0],
+        sources,
+        lambda: [b"answers"],
+        read_notice=reads_and_accepts,
+    )
+
+    async def scenario() -> set[asyncio.Task]:
+        task = asyncio.create_task(runtime.run())
+        await asyncio.wait_for(runtime.running.wait(), 20)
+        task.cancel()
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 10)  # not after 60 minutes
+        return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+    assert asyncio.run(scenario()) == set()  # nothing of the agent is left running

@@ -17,17 +17,18 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from invigil.audit import chain
 from invigil.audit import service as audit
+from invigil.audit.models import AccessLogEntry
 from invigil.kit import signing
 from invigil.kit.clock import utcnow
 
-TABLES = ("access_log", "audit_chain", "audit_checkpoints")
+TABLES = ("access_log", "audit_chain", "audit_checkpoints", "audit_prunes")
 
 
-def write(c, n: int, action: str = "evidence.read", **detail) -> None:
+def write(c, n: int, action: str = "evidence.read", exam_id: str | None = "e-1", **detail) -> None:
     with c.uow() as db:
         for i in range(n):
             audit.record(
@@ -36,7 +37,7 @@ def write(c, n: int, action: str = "evidence.read", **detail) -> None:
                 actor_id="s-1",
                 action=action,
                 at=utcnow(),
-                exam_id="e-1",
+                exam_id=exam_id,
                 item_id=f"item-{i}",
                 **detail,
             )
@@ -206,6 +207,21 @@ def test_signed_checkpoints_catch_a_chain_rewritten_consistently(installation):
     assert not any("edited" in p for p in found), found
     assert any(p.startswith(f"checkpoint at seq {base + 3}") and "rewritten" in p for p in found), found
     assert any(p.startswith(f"audit/checkpoints.jsonl checkpoint at seq {base + 3}") for p in found), found
+
+
+def test_the_periodic_checkpoint_is_due_an_interval_after_the_last_one(installation):
+    """Measured from the database: a restarted server neither signs at once nor waits again."""
+    c, hour = installation.container, timedelta(hours=1)
+    write(c, 2)
+    now = utcnow()
+    with c.uow() as db:
+        first = db.scalar(select(func.min(AccessLogEntry.at)))
+        assert not chain.checkpoint_due(db, now, hour)  # a fresh log: its oldest entry is seconds old
+        assert chain.checkpoint_due(db, first + hour, hour)
+        chain.checkpoint(db, c.signer, c.settings.data_dir, now + hour)
+    with c.uow() as db:
+        assert not chain.checkpoint_due(db, now + hour + timedelta(minutes=59), hour)
+        assert chain.checkpoint_due(db, now + 2 * hour, hour)
 
 
 def test_a_forged_or_foreign_checkpoint_is_found(installation):

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,9 +45,12 @@ def export(data, exam_id, passphrase_file, out) -> subprocess.CompletedProcess[s
     )
 
 
-def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
-    data = tmp_path / "demo"
-    summary = tmp_path / "out.json"
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+    """One run of `invigil demo` for this module's tests (a minute each): its data folder, its summary
+    and what it printed. The test that changes the installation's keys runs last."""
+    tmp = tmp_path_factory.mktemp("demo-run")
+    data, summary = tmp / "demo", tmp / "out.json"
     r = invigil(
         "demo",
         "--candidates",
@@ -62,6 +66,11 @@ def test_demo_runs_the_scripted_class_and_export_opens_it(tmp_path):
         str(data),
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return data, summary, r
+
+
+def test_demo_runs_the_scripted_class_and_export_opens_it(demo, tmp_path):
+    data, summary, r = demo
     rows = json.loads(summary.read_text())
     assert len(rows) == 11
     for row in rows:
@@ -196,23 +205,10 @@ def test_init_creates_a_recovery_key_and_never_overwrites_it(tmp_path):
     assert "at least 12 characters" in r.stderr
 
 
-def test_key_custody_commands_on_the_demo_installation(tmp_path):
+def test_key_custody_commands_on_the_demo_installation(demo, tmp_path):
     """A reviewer opens the evidence with their own key; revoking the invigilator rotates the keys;
-    a rotated recovery key takes over from the old one."""
-    data = tmp_path / "demo"
-    r = invigil(
-        "demo",
-        "--candidates",
-        "3",
-        "--minutes",
-        "0.4",
-        "--exit",
-        "--port",
-        str(free_port()),
-        "--data-dir",
-        str(data),
-    )
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    a rotated recovery key takes over from the old one. (Changes the demo's keys: runs last.)"""
+    data, _, r = demo
     env = {"INVIGIL_DATA_DIR": str(data)}
     exam_id = re.search(r"Exam ([0-9a-f]{32})", r.stdout).group(1)
     recovery_pass = re.search(r"Recovery passphrase \(shown once\): (\S+)", r.stdout).group(1)

@@ -121,7 +121,8 @@ def test_a_hold_keeps_one_candidate_while_the_rest_is_destroyed_then_goes_too(
     ]
     assert body["categories"]["flags_and_decisions"]["status"] == "destroyed"
     assert body["categories"]["identity"]["status"] == "destroyed"
-    assert body["categories"]["access_and_audit_logs"]["status"].startswith("kept whole")
+    # No signed checkpoint yet in this installation: the log waits for one (test_audit_prune.py).
+    assert body["categories"]["access_and_audit_logs"]["status"].startswith("due: pruned")
     assert [h["released_at"] is not None for h in body["holds"]] == [True]
     assert "Person" not in json.dumps(after)  # counts and times only: no names in a certificate
     # The certificate is signed: change one word and it no longer verifies.

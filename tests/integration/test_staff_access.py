@@ -95,6 +95,11 @@ def test_evidence_is_served_sealed_and_every_read_is_logged(http, server, instal
     assert ("sessions.list", reviewer) in actions
     # Refused reads do not produce data, and nobody can see an item of an unknown id.
     assert http.get("/api/v1/staff/evidence/does-not-exist", headers=h).status_code == 403
+    # An unknown session answers as another exam's does: 403, so session ids cannot be probed.
+    for path in ("evidence", "flags", "timeline", "decisions"):
+        r = http.get(f"/api/v1/staff/sessions/does-not-exist/{path}", headers=h)
+        assert r.status_code == 403, path
+        assert r.json()["message"] == "You do not have access to this exam's data."
 
 
 def test_access_log_is_append_only(installation, world):

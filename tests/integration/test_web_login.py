@@ -14,6 +14,7 @@ from sqlalchemy import select
 from invigil.accounts import service as accounts
 from invigil.accounts import throttle, websessions
 from invigil.accounts.models import RecoveryCode, Role, Staff, WebSession
+from invigil.audit.models import AccessLogEntry
 from invigil.config import Settings
 from invigil.container import Container
 from invigil.institutions.models import Institution
@@ -64,6 +65,17 @@ def full_login(http: httpx.Client, email: str, code: str | None = None) -> httpx
     assert r.headers["location"] == "/login/code"
     token = csrf(http.get("/login/code"))
     return http.post("/login/code", data={"csrf_token": token, "code": code or code_now(email)})
+
+
+def actions(inst, staff_id: str, prefix: str) -> list[tuple[str, dict]]:
+    """The access log's entries of one person whose action starts with ``prefix``."""
+    with inst.container.uow() as db:
+        rows = db.scalars(
+            select(AccessLogEntry)
+            .where(AccessLogEntry.actor_id == staff_id, AccessLogEntry.action.startswith(prefix))
+            .order_by(AccessLogEntry.id)
+        )
+        return [(r.action, r.detail) for r in rows]
 
 
 def unenrolled(inst, email: str, role: Role = Role.INVIGILATOR) -> str:
@@ -147,6 +159,9 @@ def test_recovery_codes_work_once_each(server, installation):
     assert len(stored) == 10
     assert sum(1 for used in stored.values() if used) == 1
     assert not any(c.replace("-", "") in h for c in codes for h in stored)  # hashes only
+    assert actions(installation, installation.staff["admin"], "twofactor.recovery") == [
+        ("twofactor.recovery_code", {"left": 9})
+    ]
 
 
 def test_enrolment_at_first_login(http, installation):
@@ -171,6 +186,7 @@ def test_enrolment_at_first_login(http, installation):
     with installation.container.uow() as db:
         staff = db.scalar(select(Staff).where(Staff.email == email))
         assert staff.totp_secret == secret
+    assert actions(installation, staff.id, "twofactor.") == [("twofactor.enrol", {})]
     # Shown once: the enrolment page is gone, and a second enrolment is not possible.
     assert http.get("/login/enrol").headers["location"] == "/home"
 
@@ -337,3 +353,28 @@ def test_a_half_done_login_can_be_cancelled(http, installation):
     assert http.get("/login").status_code == 200  # the login form again, not the code step
     with installation.container.uow() as db:
         assert db.scalars(select(WebSession)).all() == []
+
+
+def test_the_pages_call_the_staff_api_with_the_login_cookie(http, installation):
+    """ADR 0015: the JSON API takes the browser's login cookie; writes need the CSRF header too."""
+    assert http.get("/api/v1/staff/me").status_code == 401  # no cookie, no bearer
+    r = password_step(http, "reviewer@uni.example")  # half a login does not reach the API
+    assert http.get("/api/v1/staff/me").status_code == 401
+    token = csrf(http.get("/login/code"))
+    http.post("/login/code", data={"csrf_token": token, "code": code_now("reviewer@uni.example")})
+    me = http.get("/api/v1/staff/me")
+    assert me.status_code == 200
+    assert me.json()["role"] == "reviewer"
+    page_token = csrf(http.get("/home"))
+    # A state-changing request without the page's CSRF token is what a forged cross-site form sends.
+    assert http.post("/api/v1/staff/logout").status_code in (401, 403)
+    forged = http.put("/api/v1/staff/me/key", json={}, headers={"X-CSRF-Token": "forged"})
+    assert forged.status_code == 403
+    assert "CSRF" in forged.json()["message"]
+    unforged = http.put("/api/v1/staff/me/key", json={}, headers={"X-CSRF-Token": page_token})
+    assert unforged.status_code == 422  # through the gate; the empty body is what is wrong now
+    # A bearer token still wins over any cookie (scripts).
+    r = http.get("/api/v1/staff/me", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401
+    http.post("/logout", data={"csrf_token": page_token})
+    assert http.get("/api/v1/staff/me").status_code == 401

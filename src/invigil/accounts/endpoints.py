@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,11 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from invigil.accounts import keys, service
+from invigil.accounts import keys, service, websessions
 from invigil.accounts import login as login_attempts
 from invigil.accounts.models import Staff, StaffKey
 from invigil.container import Container
-from invigil.http import client_bucket, container, require_bearer
+from invigil.http import bearer, client_bucket, container, require_bearer
 from invigil.institutions import service as institutions
 from invigil.kit.clock import utcnow
 from invigil.kit.errors import NotFound
@@ -38,9 +39,31 @@ class LoginResponse(BaseModel):
 
 
 def current_staff(request: Request, c: Container = Depends(container)) -> Staff:
+    """Scripts send a bearer token; the staff pages' own requests send the login cookie (ADR 0015)."""
+    if bearer(request) is None and websessions.COOKIE in request.cookies:
+        with c.uow() as db:
+            return websessions.staff_for_api(
+                db,
+                request.cookies.get(websessions.COOKIE),
+                request.method,
+                request.headers.get(websessions.CSRF_HEADER),
+                utcnow(),
+                websessions.Lifetimes.from_settings(c.settings),
+            )
     token = require_bearer(request)
     with c.uow() as db:
         return service.resolve_token(db, token, utcnow())
+
+
+def login_check(request: Request, c: Container) -> Callable[[Session, datetime], bool]:
+    """For a long-lived response (the board's event stream): is the login that opened it still valid?
+    The same credential ``current_staff`` accepted: the bearer token, else the browser's session."""
+    token = bearer(request)
+    if token is not None:
+        return lambda db, now: service.token_alive(db, token, now)
+    raw = request.cookies.get(websessions.COOKIE)
+    life = websessions.Lifetimes.from_settings(c.settings)
+    return lambda db, now: websessions.alive(db, raw, now, life)
 
 
 @router.post("/login", response_model=LoginResponse)

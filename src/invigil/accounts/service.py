@@ -25,8 +25,15 @@ def generate_password() -> str:
 
 
 def create_staff(
-    db: Session, institution: Institution, email: str, display_name: str, role: Role, password: str
+    db: Session,
+    institution: Institution,
+    email: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    by: str | None = None,
 ) -> Staff:
+    """A new account; ``by`` is the admin who made it (None: a script, logged as 'cli')."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise Invalid(f"'{email}' is not an email address.")
@@ -45,8 +52,8 @@ def create_staff(
     db.flush()
     audit.record(
         db,
-        actor_kind="system",
-        actor_id="cli",
+        actor_kind="staff" if by else "system",
+        actor_id=by or "cli",
         action="staff.create",
         at=utcnow(),
         staff=staff.id,
@@ -111,14 +118,23 @@ def issue_token(db: Session, staff: Staff, now: datetime, ttl_seconds: int) -> s
     return token
 
 
-def resolve_token(db: Session, token: str, now: datetime) -> Staff:
+def _live_token(db: Session, token: str, now: datetime) -> StaffToken | None:
     row = db.get(StaffToken, tokens.token_hash(token))
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    return row if row is not None and row.revoked_at is None and row.expires_at > now else None
+
+
+def resolve_token(db: Session, token: str, now: datetime) -> Staff:
+    row = _live_token(db, token, now)
+    if row is None:
         raise Unauthorized("Your login has expired or is not valid; log in again.")
     staff = db.get(Staff, row.staff_id)
     if staff is None or not staff.is_active:
         raise Unauthorized("This account is disabled.")
     return staff
+
+
+def token_alive(db: Session, token: str, now: datetime) -> bool:
+    return _live_token(db, token, now) is not None
 
 
 def logout(db: Session, token: str, now: datetime) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from invigil.accounts.models import RecoveryCode, Role, Staff
+from invigil.audit import service as audit
 from invigil.kit import tokens, totp
 from invigil.kit.errors import Invalid
 
@@ -59,6 +60,7 @@ def enrol(db: Session, staff: Staff, secret: str, code: str, now: datetime) -> l
         raise Invalid("That code does not match. Check the clock of your phone and type the newest code.")
     staff.totp_secret = secret
     staff.totp_enrolled_at = now
+    audit.record(db, actor_kind="staff", actor_id=staff.id, action="twofactor.enrol", at=now)
     return new_recovery_codes(db, staff, now)
 
 
@@ -95,6 +97,10 @@ def _accept_recovery_code(db: Session, staff: Staff, code: str, now: datetime) -
     if row is None or row.staff_id != staff.id or row.used_at is not None:
         return False
     row.used_at = now
+    left = recovery_codes_left(db, staff)
+    audit.record(
+        db, actor_kind="staff", actor_id=staff.id, action="twofactor.recovery_code", at=now, left=left
+    )
     return True
 
 

@@ -16,12 +16,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from invigil.accounts.models import WebSession
+from invigil.accounts.models import Staff, WebSession
 from invigil.audit import service as audit
 from invigil.config import Settings
 from invigil.kit import tokens
+from invigil.kit.errors import Forbidden, Unauthorized
 
 ENROL, SECOND_FACTOR, FULL = "enrol", "second_factor", "full"
+COOKIE = "invigil_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PENDING_SECONDS = 10 * 60
 TOUCH_EVERY = timedelta(seconds=30)  # last_seen_at is written at most this often: fewer writes
 
@@ -57,6 +61,10 @@ def start(
     return raw, row
 
 
+def _unexpired(row: WebSession, now: datetime, life: Lifetimes) -> bool:
+    return row.expires_at > now and row.last_seen_at + timedelta(seconds=life.idle_seconds) > now
+
+
 def resolve(db: Session, raw: str | None, now: datetime, life: Lifetimes) -> WebSession | None:
     """The live session behind a cookie value, or None; an expired one is deleted on sight."""
     if not raw or len(raw) > 128:
@@ -64,12 +72,38 @@ def resolve(db: Session, raw: str | None, now: datetime, life: Lifetimes) -> Web
     row = db.get(WebSession, tokens.token_hash(raw))
     if row is None:
         return None
-    if row.expires_at <= now or row.last_seen_at + timedelta(seconds=life.idle_seconds) <= now:
+    if not _unexpired(row, now, life):
         db.delete(row)
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
     return row
+
+
+def alive(db: Session, raw: str | None, now: datetime, life: Lifetimes) -> bool:
+    """Is this completed login still valid? Asking does not count as activity (unlike ``resolve``), so
+    a page left open with a live stream cannot keep its session from idling out."""
+    row = db.get(WebSession, tokens.token_hash(raw)) if raw and len(raw) <= 128 else None
+    return row is not None and row.stage == FULL and _unexpired(row, now, life)
+
+
+def staff_for_api(
+    db: Session, raw: str | None, method: str, csrf: str | None, now: datetime, life: Lifetimes
+) -> Staff:
+    """The staff member behind a browser's cookie, for the JSON API the pages call (ADR 0015).
+
+    Only a completed login counts; a state-changing request must also carry the session's CSRF
+    token in the ``X-CSRF-Token`` header (a cookie alone is what a forged cross-site request has).
+    """
+    row = resolve(db, raw, now, life)
+    if row is None or row.stage != FULL:
+        raise Unauthorized("Your login has expired or is not valid; log in again.")
+    if method.upper() not in SAFE_METHODS and not (csrf and tokens.same(csrf, row.csrf_token)):
+        raise Forbidden("This request did not come from an Invigil page (CSRF token missing or wrong).")
+    staff = db.get(Staff, row.staff_id)
+    if staff is None or not staff.is_active:
+        raise Unauthorized("This account is disabled.")
+    return staff
 
 
 def advance(

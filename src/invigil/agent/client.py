@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +36,9 @@ class NoticeDeclined(ProtocolError):
         super().__init__(409, {"error": "notice", "message": message})
 
 
-NoticeReader = Callable[[dict[str, Any]], bool]
+# Shows the notice and answers whether the candidate accepted it: at once (a terminal prompt) or later
+# (a window that waits for a button: the answer is awaited).
+NoticeReader = Callable[[dict[str, Any]], bool | Awaitable[bool]]
 
 
 class AgentClient:
@@ -105,7 +108,10 @@ class AgentClient:
                 if exc.status != 409 or exc.body.get("error") != "notice" or read_notice is None:
                     raise
                 notice = await self.privacy_notice(str(exc.body["notice_url"]))
-                if not read_notice(notice):
+                answer = read_notice(notice)
+                if inspect.isawaitable(answer):
+                    answer = await answer
+                if not answer:
                     raise NoticeDeclined(
                         "The privacy notice was not accepted, so nothing is recorded."
                     ) from exc

@@ -10,7 +10,7 @@ import random
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,10 +20,10 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import x25519
 
 from invigil.agent.assignment import AssignmentKeeper
-from invigil.agent.client import AgentClient, NoticeReader, ProtocolError, TransientError
+from invigil.agent.client import AgentClient, NoticeDeclined, NoticeReader, ProtocolError, TransientError
 from invigil.agent.live import LivePass
 from invigil.agent.sealer import Sealer
-from invigil.agent.sources import Source
+from invigil.agent.sources import EventSource, Source
 from invigil.agent.spool import Spool
 from invigil.agent.uploader import Connectivity, SessionEnded, Uploader
 from invigil.kit import envelope
@@ -36,12 +36,17 @@ from invigil.protocol.policy import Policy, parse_policy
 log = logging.getLogger("invigil.agent")
 
 Interval = Callable[[], float] | None  # seconds to the next capture; None: capture once, at the start
-SourceFactory = Callable[[Policy], list[tuple[Source, Interval]]]
+AnySource = Source | EventSource
+SourceFactory = Callable[[Policy], list[tuple[AnySource, Interval]]]
 HandinFactory = Callable[[], list[bytes]]
 
 
 class ActivationRefused(Exception):
     """The server said no to the code (wrong, used, expired): the person must act."""
+
+
+class NoticeNotAccepted(ActivationRefused):
+    """The candidate declined the privacy notice: nothing starts, and the code is not used up."""
 
 
 @dataclass
@@ -52,19 +57,29 @@ class AgentStatus:
     receipt: dict[str, Any] | None = None
     receipt_secret: str = ""  # the candidate's private key, for them alone (kit/candidate_secret.py)
     error: str = ""
+    warning: str = ""  # the last capture that failed (camera busy, no display), for the window to show
     offline_periods: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
-def policy_sources(policy: Policy, make: dict[str, Callable[[], Source]]) -> list[tuple[Source, Interval]]:
-    """The sources a policy switches on, each with its randomized interval (None: once, at the start)."""
-    chosen: list[tuple[Source, Interval]] = []
+def policy_sources(
+    policy: Policy, make: Mapping[str, Callable[[], AnySource]]
+) -> list[tuple[AnySource, Interval]]:
+    """The sources a policy switches on, each with its randomized interval (None: once, at the start).
 
-    def between(lo: int, hi: int) -> Interval:
+    ``make`` maps an evidence kind, or an event source's name (``focus``, ``display``, ``environment``,
+    ``removable_storage``, ``clipboard``), to a factory; a kind missing from it is not captured. A
+    source with an ``every`` attribute is polled at that interval instead (hand-in folder).
+    """
+    chosen: list[tuple[AnySource, Interval]] = []
+
+    def between(lo: float, hi: float) -> Interval:
         return lambda: random.uniform(lo, hi)
 
     def add(kind: str, interval: Interval) -> None:
         if kind in make:
-            chosen.append((make[kind](), interval))
+            source = make[kind]()
+            every = getattr(source, "every", None)
+            chosen.append((source, interval if every is None else between(every, every)))
 
     if policy.face_verification.enabled:
         add("reference_photo", None)  # the photo later frames are compared with (worker, opt-in)
@@ -73,14 +88,28 @@ def policy_sources(policy: Policy, make: dict[str, Callable[[], Source]]) -> lis
         add("screenshot", between(i.min_seconds, i.max_seconds))
     if policy.webcam.enabled:
         i = policy.webcam.interval
-        add("webcam_frame", between(i.min_seconds, i.max_seconds))
+        clips = policy.webcam.mode == "clips" and "webcam_clip" in make
+        add("webcam_clip" if clips else "webcam_frame", between(i.min_seconds, i.max_seconds))
     if policy.microphone.enabled:  # clip after clip; kept only in recording mode (policy.collects)
         add("audio_clip", between(policy.microphone.clip_seconds, policy.microphone.clip_seconds))
     if policy.process_snapshots.enabled:
         s = policy.process_snapshots.interval_seconds
         add("process_snapshot", between(s, s))
+    if policy.browser_history.enabled:
+        add("browser_history", between(120, 240))  # the visits since the last read
     if policy.handin_folder_backup.enabled:
         add("handin_backup", between(20, 40))  # a save every half minute or so
+    # Facts without content, sent as events (ADR 0019). The policy has no switch of their own: they
+    # come with process snapshots ("what the computer is doing"), removable storage with its own.
+    if policy.process_snapshots.enabled:
+        s = min(policy.process_snapshots.interval_seconds, 10)
+        add("focus", between(1, 1))
+        add("display", between(s, s))
+        add("environment", between(s, s))
+    if policy.removable_storage.mode != "ignore":
+        add("removable_storage", between(2, 3))
+    if policy.clipboard.clear_at_start_and_end:
+        add("clipboard", None)  # cleared at the start; its finish() clears it again at the end
     return chosen
 
 
@@ -113,10 +142,37 @@ class AgentRuntime:
         self._session_over = asyncio.Event()
         # The sealed assignment; a UI enters the PIN with ``await runtime.assignment.open(pin)``.
         self.assignment = AssignmentKeeper(self.client, self.spool, work_dir or Path(spool_dir) / "work")
+        # Set once the session runs (sealer ready): ``keep_capture`` may then add captures of its own.
+        self.running = asyncio.Event()
+        self.exam: v1.ExamInfo | None = None  # known once activated (the sources' exam window)
+        self._sealer: Sealer | None = None
+        self._uploader: Uploader | None = None
 
     # -- public ---------------------------------------------------------------------------------
     def request_handin(self) -> None:
         self.handin_requested.set()
+
+    async def activate(self) -> v1.ActivateResponse:
+        """Activate now, before ``run`` (the program does its system check in between); ``run`` then
+        carries on from the activation kept in the spool. Raises ActivationRefused (NoticeNotAccepted
+        when the candidate declined the privacy notice)."""
+        return await self._activate()
+
+    async def discard(self) -> None:
+        """Release the client and the spool of a runtime that will never ``run`` (refused code)."""
+        await self.client.aclose()
+        self.spool.close()
+
+    async def keep_capture(self, kind: str, plaintext: bytes) -> str:
+        """Seal and spool a capture the candidate's program took itself (ID photo, room scan) while
+        the session runs; returns its item id."""
+        await self.running.wait()
+        assert self._sealer is not None
+        assert self._uploader is not None
+        item_id = await asyncio.to_thread(self._spool_sealed, self._sealer, kind, plaintext)
+        self.status.captured += 1
+        self._uploader.wake.set()
+        return item_id
 
     async def run(self) -> AgentStatus:
         try:
@@ -151,6 +207,8 @@ class AgentRuntime:
             except TransientError:
                 self.net.failed()
                 await asyncio.sleep(1 + random.random())
+            except NoticeDeclined as exc:
+                raise NoticeNotAccepted(exc.message) from exc
             except ProtocolError as exc:
                 raise ActivationRefused(exc.message) from exc
         self.net.succeeded()
@@ -170,6 +228,7 @@ class AgentRuntime:
         self.status.candidate = act.candidate
         self.status.receipt_secret = secret_from_private(self._candidate_key())
         policy = self._policy = parse_policy(act.policy)
+        self.exam = act.exam
         self._live = LivePass(policy)  # detectors on plaintext before sealing (agent/live.py)
         stored_keys = self.spool.get("keys")
         keys = v1.KeySet.model_validate(stored_keys) if stored_keys else act.keys
@@ -177,6 +236,7 @@ class AgentRuntime:
         uploader = Uploader(
             self.client, self.spool, self.net, chunk_bytes=min(act.max_chunk_bytes, 1024 * 1024)
         )
+        self._sealer, self._uploader = sealer, uploader
         stop_capture, stop_upload = asyncio.Event(), asyncio.Event()
         tasks = [
             self._supervised(self._heartbeats(act.heartbeat_interval_seconds, sealer), "heartbeats"),
@@ -187,6 +247,7 @@ class AgentRuntime:
             self._supervised(self._capture_loop(src, interval, sealer, uploader, stop_capture), src.kind)
             for src, interval in self.sources(policy)
         ]
+        self.running.set()
         flow = asyncio.create_task(
             self._flow(sealer, uploader, act, tasks[1], captures, stop_capture, stop_upload)
         )
@@ -200,6 +261,7 @@ class AgentRuntime:
                 self.status.phase = "failed" if self.status.error else "ended by server"
         finally:
             ended.cancel()
+            flow.cancel()  # a no-op once it is done; stops it when this run itself is cancelled
             stop_capture.set()
             stop_upload.set()
             for task in [*tasks, *captures]:
@@ -265,7 +327,25 @@ class AgentRuntime:
 
     async def _capture_loop(
         self,
-        source: Source,
+        source: AnySource,
+        interval: Interval,
+        sealer: Sealer,
+        uploader: Uploader,
+        stop: asyncio.Event,
+    ) -> None:
+        try:
+            await self._captures(source, interval, sealer, uploader, stop)
+            await stop.wait()  # a source captured once at the start may still have its finish()
+        finally:
+            if stop.is_set() and (finish := getattr(source, "finish", None)) is not None:
+                try:
+                    self._spool_events(await asyncio.to_thread(finish) or [])
+                except Exception as exc:
+                    log.warning("%s could not finish: %s", source.kind, exc)
+
+    async def _captures(
+        self,
+        source: AnySource,
         interval: Interval,
         sealer: Sealer,
         uploader: Uploader,
@@ -279,7 +359,29 @@ class AgentRuntime:
                 await asyncio.wait_for(stop.wait(), delay)
             if stop.is_set():
                 return
-            plaintext = await asyncio.to_thread(source.capture)
+            if isinstance(source, EventSource):
+                try:
+                    self._spool_events(await asyncio.to_thread(source.poll))
+                except Exception as exc:  # a desktop tool missing or hanging: try again next time
+                    log.warning("%s check failed: %s", source.kind, exc)
+                    self.status.warning = f"{source.kind} check failed: {exc}"
+                if interval is None:
+                    self.spool.set(**{f"captured_once:{source.kind}": True})
+                    return
+                delay = interval()
+                continue
+            try:
+                plaintext = await asyncio.to_thread(source.capture)
+            except Exception as exc:  # a camera unplugged or busy: this capture is lost, not the exam
+                log.warning("%s capture failed: %s", source.kind, exc)
+                self.status.warning = f"{source.kind} capture failed: {exc}"
+                delay = interval() if interval else 5.0  # the start photo is tried again shortly
+                continue
+            if not plaintext:  # nothing new (a hand-in folder nobody saved in)
+                delay = interval() if interval else 0.0
+                if interval is None:
+                    return
+                continue
             try:
                 await asyncio.to_thread(self._take, sealer, source.kind, plaintext)
             except OSError as exc:  # e.g. the candidate's disk is full: skip this capture, keep the rest

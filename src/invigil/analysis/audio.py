@@ -30,6 +30,10 @@ THRESHOLD = 0.5  # speech starts at this probability (Silero's default)
 RELEASE = 0.35  # ... and ends when it stays below this
 MIN_SPEECH_S = 0.25
 MIN_SILENCE_S = 0.1  # a dip shorter than this does not split a segment
+# A segment counts as speech only if Silero's mean probability over it reaches this. Held-out speech
+# (the shipped LibriVox reading, agent/samples) gives segment means of 0.97-0.99; the false segments on
+# MUSAN noise are 0.40-0.60. Chosen after seeing those (docs/benchmarks.md "Detectors" says so).
+SEGMENT_FLOOR = 0.75
 WEBRTC_FRAME = 480  # 30 ms at 16 kHz
 PREFILTER_PAD = 16  # chunks (~0.5 s) around a webrtcvad hit that Silero looks at
 
@@ -152,7 +156,8 @@ class VoiceDetector:
         return probs
 
     def segments(self, samples: NDArray[np.float32]) -> list[SpeechSegment]:
-        """Speech segments: start at THRESHOLD, end after MIN_SILENCE_S below RELEASE, drop the short."""
+        """Speech segments: start at THRESHOLD, end after MIN_SILENCE_S below RELEASE; drop the short and
+        the unsure (mean probability below SEGMENT_FLOOR)."""
         probs = self.probabilities(samples)
         step = CHUNK / RATE
         release = self.threshold - (THRESHOLD - RELEASE)
@@ -170,7 +175,7 @@ class VoiceDetector:
                 start = None
         if start is not None:
             found.append(_segment(probs, start, len(probs) - quiet, step))
-        return [s for s in found if s.end - s.start >= MIN_SPEECH_S]
+        return [s for s in found if s.end - s.start >= MIN_SPEECH_S and s.probability >= SEGMENT_FLOOR]
 
     def detect(self, wav: bytes, client_id: str, started_at: datetime) -> list[Detection]:
         """``voice.speech`` detections for one WAV evidence item recorded from ``started_at``."""

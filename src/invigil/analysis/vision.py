@@ -17,6 +17,7 @@ or one per worker thread for parallelism.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -48,6 +49,12 @@ MESH_FACES = 3
 # Frames are scaled so that their longer side is at most this before detection: webcam frames are
 # never larger, and BlazeFace looks at 128x128 (short range) or 192x192 (full range) anyway.
 MAX_SIDE = 1280
+# mediapipe's Python wheel opens an OpenGL ES context (EGL) for each graph when it finds a display,
+# although these graphs run on the CPU and never use it: on a candidate's desktop that loads the GL
+# driver (Mesa's llvmpipe under Xvfb: ~60 MB resident, bench/agent_footprint.py). With no EGL vendor
+# library to load (libglvnd reads this variable), mediapipe logs that GPU support is not available and
+# runs the same CPU graphs, as on a server without a display. A value set by the user is kept.
+NO_EGL = ("__EGL_VENDOR_LIBRARY_FILENAMES", os.devnull)
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,7 @@ class FrameAnalyzer:
         max_faces: int = MESH_FACES,
         brighten_dark: bool = True,
     ) -> None:
+        os.environ.setdefault(*NO_EGL)  # before the graphs start (see NO_EGL)
         from mediapipe.python.solutions import face_detection, face_mesh  # heavy: import on first use
 
         self.threshold = threshold

@@ -11,29 +11,35 @@ Periodically (``checkpoint``) the head's sequence number and hash are signed wit
 signing key and stored, and appended to ``<data dir>/audit/checkpoints.jsonl``. Someone who edits an
 entry must rewrite every later link to hide it; the checkpoints (and any copy kept off the server)
 then no longer match. ``verify`` walks the whole chain and says where it breaks.
+
+When the log's retention ends, entries are pruned up to a signed checkpoint (retention/access_log.py,
+ADR 0022): the checkpoint becomes the chain's start, recorded in a signed prune record, and the
+entries that had to stay are each checked against their own link and, together, against the digest
+in that record.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from invigil.audit.models import AccessLogEntry, AuditCheckpoint, AuditHead, AuditLink
+from invigil.audit.models import AccessLogEntry, AuditCheckpoint, AuditHead, AuditLink, AuditPrune
 from invigil.kit import signing
 from invigil.kit.clock import iso
 
 GENESIS = "0" * 64
 PENDING = "invigil.audit.pending"
 CHECKPOINT_FILE = Path("audit") / "checkpoints.jsonl"
+EDITED = "the entry was edited after it was written ({})"
 
 
 def canonical(entry: AccessLogEntry) -> bytes:
@@ -107,6 +113,16 @@ def checkpoint_body(seq: int, hash_: str, at: datetime) -> dict[str, Any]:
     return {"what": "invigil audit checkpoint", "seq": seq, "hash": hash_, "at": iso(at)}
 
 
+def checkpoint_due(db: Session, now: datetime, every: timedelta) -> bool:
+    """Whether the periodic checkpoint is due: the newest one is ``every`` old, or there is none
+    and the oldest entry is. Measured from the database, so restarting the server neither adds a
+    checkpoint nor puts the next one off."""
+    last = db.scalar(select(func.max(AuditCheckpoint.at)))
+    if last is None:
+        last = db.scalar(select(func.min(AccessLogEntry.at)))
+    return last is not None and now - last >= every
+
+
 def checkpoint(
     db: Session, key: ed25519.Ed25519PrivateKey, data_dir: Path, now: datetime
 ) -> AuditCheckpoint | None:
@@ -134,6 +150,33 @@ def checkpoint(
     return row
 
 
+# -- prunes (the policy of what goes is retention/access_log.py) -----------------------------------
+
+
+def prune_body(p: AuditPrune) -> dict[str, Any]:
+    return {
+        "what": "invigil audit prune",
+        "up_to_seq": p.up_to_seq,
+        "up_to_hash": p.up_to_hash,
+        "at": iso(p.at),
+        "deleted": p.deleted,
+        "kept": p.kept,
+        "kept_digest": p.kept_digest,
+    }
+
+
+def kept_digest(links: Iterable[tuple[int, str]]) -> str:
+    """The digest of the (seq, hash) links kept before a prune point."""
+    h = hashlib.sha256()
+    for seq, hash_ in sorted(links):
+        h.update(f"{seq}:{hash_}\n".encode())
+    return h.hexdigest()
+
+
+def last_prune(db: Session) -> AuditPrune | None:
+    return db.scalars(select(AuditPrune).order_by(AuditPrune.up_to_seq.desc()).limit(1)).first()
+
+
 # -- verification -----------------------------------------------------------------------------
 
 
@@ -152,6 +195,7 @@ class Report:
     links: int
     checkpoints: int
     findings: tuple[Finding, ...]
+    pruned_to: int = 0  # the chain starts after this seq (0: never pruned)
 
     @property
     def intact(self) -> bool:
@@ -172,11 +216,25 @@ def verify(db: Session, data_dir: Path | None = None, trusted_keys: tuple[str, .
     """Walk the chain from the start; every place where it does not hold is a finding."""
     findings: list[Finding] = []
     hashes: dict[int, str] = {}
-    prev_seq, prev_hash, n_links = 0, GENESIS, 0
+    prune = last_prune(db)
+    pruned_to, prev_hash = (prune.up_to_seq, prune.up_to_hash) if prune else (0, GENESIS)
+    prev_seq, n_links = pruned_to, 0
+    if prune is not None:
+        hashes[pruned_to] = prev_hash
     linked: set[int] = set()
+    kept: list[tuple[int, str]] = []
     for link, entry in _links(db):
         n_links += 1
         where = f"seq {link.seq} (entry {link.entry_id})"
+        if link.seq <= pruned_to:  # kept at a prune: checked on its own, and all of them by digest
+            if entry is None:
+                findings.append(Finding(where, "the entry was deleted from the access log"))
+            else:  # linked, edited or not, as in the chain below: one finding per edit
+                linked.add(entry.id)
+                if link_hash(link.prev_hash, entry) != link.hash:
+                    findings.append(Finding(where, EDITED.format(entry.action)))
+            kept.append((link.seq, link.hash))
+            continue
         if link.seq != prev_seq + 1:
             findings.append(
                 Finding(where, f"links {prev_seq + 1}–{link.seq - 1} are missing: entries were deleted")
@@ -188,7 +246,7 @@ def verify(db: Session, data_dir: Path | None = None, trusted_keys: tuple[str, .
         if entry is None:
             findings.append(Finding(where, "the entry was deleted from the access log"))
         elif link_hash(link.prev_hash, entry) != link.hash:
-            findings.append(Finding(where, f"the entry was edited after it was written ({entry.action})"))
+            findings.append(Finding(where, EDITED.format(entry.action)))
         if entry is not None:
             linked.add(entry.id)
         hashes[link.seq] = link.hash
@@ -204,9 +262,11 @@ def verify(db: Session, data_dir: Path | None = None, trusted_keys: tuple[str, .
             findings.append(
                 Finding(f"entry {entry_id}", "is not in the chain: it was added behind the log's back")
             )
+    if prune is not None:
+        findings += _check_prunes(db, prune, kept, trusted_keys)
     checkpoints = list(db.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)))
     stored = [(c.seq, c.hash, iso(c.at) or "", c.public_key, c.signature) for c in checkpoints]
-    findings += _check_checkpoints(stored, hashes, trusted_keys, "checkpoint")
+    findings += _check_checkpoints(stored, hashes, trusted_keys, "checkpoint", pruned_to)
     if data_dir is not None and (data_dir / CHECKPOINT_FILE).is_file():
         lines = (data_dir / CHECKPOINT_FILE).read_text(encoding="utf-8").splitlines()
         outside = []
@@ -216,12 +276,39 @@ def verify(db: Session, data_dir: Path | None = None, trusted_keys: tuple[str, .
                 outside.append((int(doc["seq"]), doc["hash"], doc["at"], doc["public_key"], doc["signature"]))
             except (ValueError, KeyError, TypeError):
                 findings.append(Finding(f"{CHECKPOINT_FILE} line {i}", "is not a checkpoint (damaged file)"))
-        findings += _check_checkpoints(outside, hashes, trusted_keys, f"{CHECKPOINT_FILE} checkpoint")
-    return Report(len(entries), n_links, len(checkpoints), tuple(findings))
+        findings += _check_checkpoints(
+            outside, hashes, trusted_keys, f"{CHECKPOINT_FILE} checkpoint", pruned_to
+        )
+    return Report(len(entries), n_links, len(checkpoints), tuple(findings), pruned_to)
+
+
+def _check_prunes(
+    db: Session, latest: AuditPrune, kept: list[tuple[int, str]], trusted: tuple[str, ...]
+) -> list[Finding]:
+    out = []
+    for p in db.scalars(select(AuditPrune).order_by(AuditPrune.up_to_seq)):
+        where = f"prune up to seq {p.up_to_seq}"
+        if not signing.verify(p.public_key, prune_body(p), p.signature):
+            out.append(Finding(where, "its signature does not verify: the prune record was altered"))
+        elif trusted and p.public_key not in trusted:
+            out.append(Finding(where, "is signed by a key this installation does not use"))
+    if (len(kept), kept_digest(kept)) != (latest.kept, latest.kept_digest):
+        out.append(
+            Finding(
+                f"prune up to seq {latest.up_to_seq}",
+                f"{latest.kept} entries were kept before this point and {len(kept)} are there now, or "
+                "their links changed: entries kept at the prune were deleted or rewritten",
+            )
+        )
+    return out
 
 
 def _check_checkpoints(
-    rows: list[tuple[int, str, str, str, str]], hashes: dict[int, str], trusted: tuple[str, ...], label: str
+    rows: list[tuple[int, str, str, str, str]],
+    hashes: dict[int, str],
+    trusted: tuple[str, ...],
+    label: str,
+    pruned_to: int = 0,
 ) -> list[Finding]:
     out = []
     for seq, hash_, at, public_key, signature in rows:
@@ -231,6 +318,8 @@ def _check_checkpoints(
             out.append(Finding(where, "its signature does not verify: the checkpoint was altered"))
         elif trusted and public_key not in trusted:
             out.append(Finding(where, "is signed by a key this installation does not use"))
+        if seq < pruned_to:
+            continue  # before the prune point: its link was pruned, its signature still counts
         if seq not in hashes:
             out.append(Finding(where, "names a link that no longer exists: the chain was cut short"))
         elif hashes[seq] != hash_:

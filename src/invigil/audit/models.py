@@ -61,3 +61,22 @@ class AuditCheckpoint(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     public_key: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(128))
+
+
+class AuditPrune(Base):
+    """A signed record of one pruning of the access log (audit/pruning.py, ADR 0022): every entry up
+    to the signed checkpoint at ``up_to_seq`` whose retention had ended was deleted; the entries
+    that had to stay (``kept``, digest of their links) stay, each still checkable against its link.
+    The database lets an entry or a link be deleted only if a prune record covers its place."""
+
+    __tablename__ = "audit_prunes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    up_to_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    up_to_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted: Mapped[int] = mapped_column(Integer)
+    kept: Mapped[int] = mapped_column(Integer)
+    kept_digest: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))

@@ -43,13 +43,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
             "entries": report.entries,
             "links": report.links,
             "checkpoints": report.checkpoints,
+            "pruned_to_seq": report.pruned_to,
             "findings": [{"where": f.where, "problem": f.problem} for f in report.findings],
         }
         print(json.dumps(doc, indent=2))
     elif report.intact:
         print(
             f"The access log is intact: {report.entries} entries, {report.links} links, "
-            f"{report.checkpoints} signed checkpoints."
+            f"{report.checkpoints} signed checkpoints"
+            + (f"; pruned to the signed checkpoint at seq {report.pruned_to}." if report.pruned_to else ".")
         )
     else:
         print(f"The access log was changed after it was written ({len(report.findings)} findings):")

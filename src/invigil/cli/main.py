@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import locale
 import logging
 import os
 import signal
@@ -181,10 +182,26 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
 
 
 def cmd_agent_run(args: argparse.Namespace) -> int:
+    from invigil.agent.program import handin_candidates
     from invigil.agent.runtime import AgentRuntime, policy_sources
     from invigil.agent.sources.sample import SampleAnswerDocument, SampleProcesses, SampleScreen, SampleWebcam
 
+    def real(policy):  # type: ignore[no-untyped-def]
+        from invigil.agent.sources.real import RealOptions, build_sources
+
+        assert runtime.exam is not None  # sources are made after activation
+        options = RealOptions(
+            camera=camera_arg(args.camera),
+            microphone_wav=Path(args.microphone_wav) if args.microphone_wav else None,
+            handin_dir=handin_dir,
+            exam_start=runtime.exam.starts_at,
+            exam_end=runtime.exam.ends_at,
+        )
+        return policy_sources(policy, build_sources(policy, options))
+
     def sources(policy):  # type: ignore[no-untyped-def]
+        if args.real:
+            return real(policy)
         return policy_sources(
             policy,
             {
@@ -196,12 +213,13 @@ def cmd_agent_run(args: argparse.Namespace) -> int:
         )
 
     files = [Path(f) for f in args.handin_file]
+    handin_dir = Path(args.handin_dir or Path(args.spool) / "hand-in").expanduser()
     runtime = AgentRuntime(
         args.server,
         Path(args.spool),
         args.code,
         sources,
-        lambda: [f.read_bytes() for f in files] or [b"(empty hand-in)\n"],
+        lambda: [f.read_bytes() for f in [*files, *handin_candidates(handin_dir)]] or [b"(empty hand-in)\n"],
         handin_after=args.handin_after,
         read_notice=lambda notice: read_notice_in_terminal(notice, args.accept_notice),
     )
@@ -214,6 +232,42 @@ def cmd_agent_run(args: argparse.Namespace) -> int:
         print(f"receipt: {status.receipt['portal_url']}")
         print(f"receipt secret (yours alone: it opens your own data; keep it): {status.receipt_secret}")
     return 0 if status.phase == "closed" else 1
+
+
+def camera_arg(value: str | None) -> int | str | None:
+    """``--camera``: a device index (0, 1, …) or a video file."""
+    return int(value) if value and value.isdigit() else value
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    """The candidate's program (agent/program.py) in a window, or in this terminal."""
+    from invigil.agent.program import SAMPLE_LABEL, Options, Program, sample_sources
+
+    camera = camera_arg(args.camera)
+    options = Options(
+        server=args.program_server,
+        spool=Path(args.program_spool).expanduser() if args.program_spool else None,
+        handin_dir=Path(args.handin_dir).expanduser() if args.handin_dir else None,
+        camera=camera,
+        microphone_wav=Path(args.microphone_wav) if args.microphone_wav else None,
+        language=args.language or (locale.getlocale()[0] or "en").replace("_", "-"),
+    )
+    if args.sample_sources:
+        program = Program(options, make_sources=sample_sources, label=SAMPLE_LABEL)
+    else:
+        program = Program(options)
+    if args.headless:
+        from invigil.agent.headless import run_headless
+
+        return run_headless(program.start(), sys.stdin, sys.stdout)
+    from invigil.agent.window import NoDisplay, run_window
+
+    try:
+        return run_window(program)
+    except NoDisplay as exc:
+        from invigil.agent.texts import t
+
+        raise SystemExit(f"invigil agent: {exc} {t(program.lang, 'use_headless')}") from exc
 
 
 def read_notice_in_terminal(notice: dict[str, Any], accepted_beforehand: bool) -> bool:
@@ -299,15 +353,51 @@ def parser() -> argparse.ArgumentParser:
     privacy.add_parser(sub)
     privacy.add_portal_parser(sub)
 
-    s = sub.add_parser("agent", help="the candidate agent (headless)")
-    asub = s.add_subparsers(dest="agent_command", required=True)
-    a = asub.add_parser("run", help="activate and run an agent with sample sources")
+    s = sub.add_parser(
+        "agent", help="the candidate's program: a window, or --headless in a terminal (ADR 0020)"
+    )
+    s.add_argument("--headless", action="store_true", help="run in this terminal instead of a window")
+    s.add_argument(
+        "--server",
+        dest="program_server",
+        metavar="URL",
+        default=os.environ.get("INVIGIL_AGENT_SERVER", ""),
+        help="the exam server's address (default: INVIGIL_AGENT_SERVER); it can be typed in too",
+    )
+    s.add_argument("--camera", metavar="INDEX|FILE", help="camera index (0, 1, …) or a video file")
+    s.add_argument(
+        "--microphone-wav", metavar="FILE", help="a WAV file to use as the microphone (tests, demos)"
+    )
+    s.add_argument(
+        "--handin-dir", metavar="FOLDER", help="the hand-in folder (default: ~/Invigil/<exam title>)"
+    )
+    s.add_argument(
+        "--spool",
+        dest="program_spool",
+        metavar="FOLDER",
+        help="where recordings wait for upload (default: ~/.invigil/agent)",
+    )
+    s.add_argument(
+        "--language",
+        default="",
+        help="of the privacy notice and the program's words: en, da, de or sv (default: this computer's)",
+    )
+    s.add_argument(
+        "--sample-sources", action="store_true", help="generated screen, webcam and programs (test mode)"
+    )
+    s.set_defaults(func=cmd_agent)
+    asub = s.add_subparsers(dest="agent_command")
+    a = asub.add_parser("run", help="scripted agent with sample sources (tests and scripts)")
     a.add_argument("--server", required=True)
     a.add_argument("--code", required=True)
     a.add_argument("--spool", required=True, help="spool folder (keep it to resume after a crash)")
     a.add_argument("--handin-after", type=float, default=None, help="hand in after this many seconds")
     a.add_argument("--handin-file", action="append", default=[])
     a.add_argument("--marker", default="", help="text drawn into sample screenshots (tests)")
+    a.add_argument("--real", action="store_true", help="the real capture sources instead of sample ones")
+    a.add_argument("--camera", metavar="INDEX|FILE", help="with --real: camera index or a video file")
+    a.add_argument("--microphone-wav", metavar="FILE", help="with --real: a WAV file as the microphone")
+    a.add_argument("--handin-dir", metavar="FOLDER", help="hand-in folder (default: <spool>/hand-in)")
     a.add_argument(
         "--accept-notice", action="store_true", help="accept the exam's privacy notice (it is printed first)"
     )

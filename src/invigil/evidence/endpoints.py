@@ -11,10 +11,8 @@ from invigil.audit import service as audit
 from invigil.container import Container
 from invigil.evidence import repository, service
 from invigil.exams import access
-from invigil.exams import repository as exams_repo
 from invigil.http import bearer, container
 from invigil.kit.clock import iso, utcnow
-from invigil.kit.errors import Forbidden, NotFound
 from invigil.privacy import requests as subject_requests
 from invigil.protocol import v1
 from invigil.sessions import service as sessions
@@ -54,10 +52,7 @@ def list_evidence(
 ) -> dict[str, object]:
     now = utcnow()
     with c.uow() as db:
-        session = db.get(ExamSession, session_id)
-        if session is None:
-            raise NotFound("No such session.")
-        access.require(db, staff, exams_repo.get(db, session.exam_id), access.Purpose.EVIDENCE, now)
+        session = access.require_for(db, staff, db.get(ExamSession, session_id), access.Purpose.EVIDENCE, now)
         subject_requests.check_not_restricted(db, session.id)
         items = repository.stored_for_session(db, session.id)
         audit.record(
@@ -93,10 +88,7 @@ def read_evidence(
     """The sealed envelope, as stored. Decryption happens on the reader's side only."""
     now = utcnow()
     with c.uow() as db:
-        item = repository.get(db, item_id)
-        if item is None:
-            raise Forbidden("You do not have access to this exam's data.")
-        access.require(db, staff, exams_repo.get(db, item.exam_id), access.Purpose.EVIDENCE, now)
+        item = access.require_for(db, staff, repository.get(db, item_id), access.Purpose.EVIDENCE, now)
         subject_requests.check_not_restricted(db, item.session_id)
         item, data = service.read_for_staff(db, c.store, item_id, staff.id, now)
     return Response(

@@ -12,6 +12,8 @@ rotated (``invigil keys rotate-recovery``) and old recovery files destroyed (doc
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +29,8 @@ from invigil.exams.retention import expires_at
 from invigil.protocol.policy import CATEGORY_OF_KIND
 from invigil.retention import holds
 from invigil.storage import BlobStore
+
+log = logging.getLogger("invigil.evidence")
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,16 @@ def delete_blobs(store: BlobStore, item: EvidenceItem) -> None:
     store.delete(item.blob_key)
     for key in list(store.keys(f"partial/{item.session_id}/{item.id}/")):
         store.delete(key)
+
+
+def delete_erased_blobs(store: BlobStore, items: Iterable[EvidenceItem]) -> None:
+    """After an erasure has committed: delete the items' ciphertext now if the store lets us; a blob
+    left behind (store down, disk full) is logged, and the next retention run deletes it (``run``)."""
+    for item in items:
+        try:
+            delete_blobs(store, item)
+        except OSError:
+            log.exception("erased item %s: its blob could not be deleted yet", item.id)
 
 
 def run(c: Container, now: datetime) -> list[Shredded]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -19,10 +20,21 @@ from invigil.accounts.models import Role, Staff
 from invigil.audit import service as audit
 from invigil.exams import repository
 from invigil.exams.models import Exam
-from invigil.kit.errors import Forbidden
+from invigil.kit.errors import Forbidden, Invalid
 from invigil.protocol.policy import parse_policy
 
 WINDOW_MARGIN = timedelta(minutes=30)
+NO_ACCESS = "You do not have access to this exam's data."
+
+
+class OfAnExam(Protocol):
+    """A session, an evidence item, a legal hold, a data-subject request: anything of one exam."""
+
+    @property
+    def exam_id(self) -> str: ...
+
+
+Thing = TypeVar("Thing", bound=OfAnExam)
 
 
 class Purpose(enum.StrEnum):
@@ -63,8 +75,25 @@ def require(
     purposes = purpose if isinstance(purpose, tuple) else (purpose,)
     # Same answer for "no such exam" and "not yours", so ids cannot be probed.
     if exam is None or not any(allowed(db, staff, exam, p, now) for p in purposes):
-        raise Forbidden("You do not have access to this exam's data.")
+        raise Forbidden(NO_ACCESS)
     return exam
+
+
+def require_for(
+    db: Session, staff: Staff, thing: Thing | None, purpose: Purpose | tuple[Purpose, ...], now: datetime
+) -> Thing:
+    """``thing`` (looked up by an id from the request), if ``staff`` may use its exam for ``purpose``.
+    A missing thing gets the same 403 as another exam's, so ids cannot be probed."""
+    if thing is None:
+        raise Forbidden(NO_ACCESS)
+    require(db, staff, repository.get(db, thing.exam_id), purpose, now)
+    return thing
+
+
+def check_in_exam(thing: OfAnExam | None, exam: Exam) -> None:
+    """A candidate named in a request about ``exam`` (a note, a hold) must be one of its own."""
+    if thing is None or thing.exam_id != exam.id:
+        raise Invalid("That candidate is not in this exam.")
 
 
 def require_logged(

@@ -2,8 +2,9 @@
 them, flag counts by colour) whenever they change, without reloading the page.
 
 Access is checked when the stream opens (and logged once, as ``board.watch``) and again on every
-tick: an invigilator's stream ends by itself when the exam window closes or their assignment is
-revoked. A comment line every 15 s keeps proxies from closing a quiet stream.
+tick: an invigilator's stream ends by itself when the exam window closes, their assignment is
+revoked, or the login that opened it ends (logout, idle timeout, expiry; the stream's own ticks do
+not count as activity). A comment line every 15 s keeps proxies from closing a quiet stream.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from invigil.accounts.endpoints import current_staff
+from invigil.accounts.endpoints import current_staff, login_check
 from invigil.accounts.models import Staff
 from invigil.container import Container
 from invigil.exams import access, repository
@@ -26,18 +29,23 @@ from invigil.flags import repository as flags_repo
 from invigil.flags import service as flags
 from invigil.http import container
 from invigil.kit.clock import iso, utcnow
-from invigil.kit.errors import Forbidden
 from invigil.sessions import board
 
 router = APIRouter(prefix="/api/v1/staff/exams", tags=["staff"])
 TICK_SECONDS = 2.0
 KEEPALIVE_SECONDS = 15.0
+ENDED = "Your access to this exam's board has ended, or your login has."
 
 
-def snapshot(c: Container, staff_id: str, exam_id: str) -> dict[str, Any] | None:
+LoginCheck = Callable[[Session, datetime], bool]
+
+
+def snapshot(c: Container, staff_id: str, exam_id: str, logged_in: LoginCheck) -> dict[str, Any] | None:
     """The board as this person may see it now, or None when they may no longer see it."""
     now = utcnow()
     with c.uow() as db:
+        if not logged_in(db, now):
+            return None
         staff, exam = db.get(Staff, staff_id), repository.get(db, exam_id)
         if staff is None or exam is None or not access.allowed(db, staff, exam, access.Purpose.STATUS, now):
             return None
@@ -57,10 +65,11 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
 
 async def _stream(request: Request, c: Container, staff_id: str, exam_id: str) -> AsyncIterator[bytes]:
     last, quiet = "", 0.0
+    logged_in = login_check(request, c)
     while not await request.is_disconnected():
-        board_now = await run_in_threadpool(snapshot, c, staff_id, exam_id)
+        board_now = await run_in_threadpool(snapshot, c, staff_id, exam_id, logged_in)
         if board_now is None:
-            yield _event("end", {"reason": "Your access to this exam's board has ended."})
+            yield _event("end", {"reason": ENDED})
             return
         digest = hashlib.sha256(json.dumps(board_now["sessions"], sort_keys=True).encode()).hexdigest()
         if digest != last:
@@ -80,9 +89,7 @@ def board_stream(
     """Server-sent events: ``board`` (the rows, whenever they change) and ``end`` (access is over)."""
     now = utcnow()
     with c.uow() as db:
-        exam = repository.get(db, exam_id)
-        if exam is None:
-            raise Forbidden("You do not have access to this exam's data.")
+        exam = repository.get(db, exam_id)  # None: the same 403 as another exam's (access.require)
         access.require_logged(db, staff, exam, access.Purpose.STATUS, now, "board.watch")
     return StreamingResponse(
         _stream(request, c, staff.id, exam_id),

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from invigil.exams.models import Candidate, Exam, ExamAssignment, ExamKey, KeyGrant
+from invigil.accounts.models import Staff
+from invigil.exams.models import Candidate, CandidateIdentity, Exam, ExamAssignment, ExamKey, KeyGrant
+from invigil.sessions.models import ExamSession
 
 
 def get(db: Session, exam_id: str) -> Exam | None:
@@ -63,3 +65,23 @@ def candidate(db: Session, candidate_id: str) -> Candidate | None:
 
 def pseudonyms(db: Session, exam_id: str) -> set[str]:
     return set(db.scalars(select(Candidate.pseudonym).where(Candidate.exam_id == exam_id)).all())
+
+
+def roster(db: Session, exam_id: str) -> Sequence[tuple[Candidate, CandidateIdentity | None, ExamSession]]:
+    """Every candidate of the exam with their identity (kept apart) and session, by pseudonym."""
+    return db.execute(  # type: ignore[return-value]  # rows of three, as selected
+        select(Candidate, CandidateIdentity, ExamSession)
+        .outerjoin(CandidateIdentity, CandidateIdentity.candidate_id == Candidate.id)
+        .join(ExamSession, ExamSession.candidate_id == Candidate.id)
+        .where(Candidate.exam_id == exam_id)
+        .order_by(Candidate.pseudonym)
+    ).all()
+
+
+def assignments_of(db: Session, exam_id: str) -> Sequence[tuple[ExamAssignment, Staff]]:
+    return db.execute(  # type: ignore[return-value]  # rows of two, as selected
+        select(ExamAssignment, Staff)
+        .join(Staff, Staff.id == ExamAssignment.staff_id)
+        .where(ExamAssignment.exam_id == exam_id)
+        .order_by(ExamAssignment.role, Staff.email)
+    ).all()

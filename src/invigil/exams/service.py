@@ -14,30 +14,28 @@ from invigil.accounts.models import Role, Staff
 from invigil.audit import service as audit
 from invigil.exams import keys, repository
 from invigil.exams.models import Candidate, CandidateIdentity, Exam, ExamAssignment
-from invigil.exams.retention import parse_retention
+from invigil.exams.retention import Retention, parse_retention
 from invigil.institutions.models import Institution
 from invigil.kit import tokens
 from invigil.kit.clock import utcnow
 from invigil.kit.errors import Conflict, Invalid, NotFound
-from invigil.protocol.policy import parse_policy
+from invigil.protocol.policy import Policy, parse_policy
 from invigil.sessions.models import ExamSession
 
 MAX_EXAM_HOURS = 24
 
 
-def create_exam(
-    db: Session,
+def _checked(
     institution: Institution,
-    *,
     title: str,
     starts_at: datetime,
     ends_at: datetime,
     timezone: str,
-    policy: dict[str, Any] | None = None,
-    retention: dict[str, Any] | None = None,
-    region: str | None = None,
-    created_by: Staff | None = None,
-) -> Exam:
+    region: str | None,
+    policy: dict[str, Any] | None,
+    retention: dict[str, Any] | None,
+) -> tuple[str, Policy, Retention]:
+    """The rules every exam's settings follow, at creation and on every change."""
     title = (title or "").strip()
     if not 1 <= len(title) <= 200:
         raise Invalid("The exam needs a title of 1 to 200 characters.")
@@ -59,6 +57,25 @@ def create_exam(
     checked_policy = parse_policy(policy)
     merged_retention = {**(institution.default_retention or {}), **(retention or {})}
     checked_retention = parse_retention(merged_retention)
+    return title, checked_policy, checked_retention
+
+
+def create_exam(
+    db: Session,
+    institution: Institution,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str,
+    policy: dict[str, Any] | None = None,
+    retention: dict[str, Any] | None = None,
+    region: str | None = None,
+    created_by: Staff | None = None,
+) -> Exam:
+    title, checked_policy, checked_retention = _checked(
+        institution, title, starts_at, ends_at, timezone, region, policy, retention
+    )
     exam = Exam(
         institution_id=institution.id,
         title=title,
@@ -82,6 +99,49 @@ def create_exam(
         policy=exam.policy,
         retention=exam.retention,
         region=exam.region,
+    )
+    return exam
+
+
+def update_exam(
+    db: Session,
+    exam: Exam,
+    institution: Institution,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str,
+    policy: dict[str, Any] | None,
+    retention: dict[str, Any] | None,
+    by: str | None = None,
+) -> Exam:
+    """Change an exam's settings, under the rules of ``create_exam``. Only until the first candidate
+    activates: from then on agents hold the policy and have sealed evidence to the exam's keys, and
+    the candidates acknowledged the privacy notice generated from these settings."""
+    if keys.keys_in_use(db, exam.id):
+        raise Conflict(
+            "A candidate has already activated this exam, so its settings can no longer change: they "
+            "were told what is collected and for how long. Create a new exam if the setup must differ."
+        )
+    title, checked_policy, checked_retention = _checked(
+        institution, title, starts_at, ends_at, timezone, exam.region, policy, retention
+    )
+    before = {"policy": exam.policy, "retention": exam.retention}
+    exam.title, exam.starts_at, exam.ends_at, exam.timezone = title, starts_at, ends_at, timezone
+    exam.policy = checked_policy.model_dump(mode="json")
+    exam.retention = checked_retention.model_dump(mode="json")
+    _changed(
+        db,
+        by,
+        "exam.update",
+        exam.id,
+        title=exam.title,
+        starts_at=exam.starts_at.isoformat(),
+        ends_at=exam.ends_at.isoformat(),
+        policy_changed=before["policy"] != exam.policy,
+        policy=exam.policy,
+        retention=exam.retention,
     )
     return exam
 

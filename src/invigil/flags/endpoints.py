@@ -27,7 +27,6 @@ from invigil.privacy import requests as subject_requests
 from invigil.sessions import repository as sessions_repo
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
-NO_ACCESS = "You do not have access to this exam's data."
 
 
 class RulesBody(BaseModel):
@@ -50,7 +49,7 @@ def session_flags(
     with c.uow() as db:
         session = sessions_repo.get(db, session_id)
         if session is None:
-            raise Forbidden(NO_ACCESS)
+            raise Forbidden(access.NO_ACCESS)
         exam = exams_repo.get(db, session.exam_id)
         access.require_logged(db, staff, exam, access.Purpose.EVIDENCE, now, "flags.read", session.id)
         subject_requests.check_not_restricted(db, session.id)

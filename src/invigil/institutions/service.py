@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from invigil.audit import service as audit
 from invigil.config import Settings
 from invigil.exams.retention import parse_retention
 from invigil.institutions.models import Institution
@@ -63,3 +66,50 @@ def only(db: Session) -> Institution | None:
     """The single institution of a typical installation (None if there are zero or several)."""
     rows = db.scalars(select(Institution).limit(2)).all()
     return rows[0] if len(rows) == 1 else None
+
+
+def update_settings(
+    db: Session,
+    institution: Institution,
+    *,
+    name: str,
+    default_retention: dict[str, Any],
+    by: str,
+    now: datetime,
+) -> Institution:
+    """The institution's name and its default retention per data category (new exams start with
+    these; each exam may set its own)."""
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise Invalid("The institution needs a name of 1 to 200 characters.")
+    retention = parse_retention(default_retention).model_dump()
+    institution.name, institution.default_retention = name, retention
+    audit.record(
+        db,
+        actor_kind="staff",
+        actor_id=by,
+        action="institution.settings",
+        at=now,
+        name=name,
+        default_retention=retention,
+    )
+    return institution
+
+
+def update_privacy(
+    db: Session, institution: Institution, values: dict[str, str], *, by: str, now: datetime
+) -> None:
+    """What every exam's privacy notice and DPIA say about the controller (checked by the caller's
+    schema: privacy/endpoints.PrivacySettings)."""
+    values = dict(values)
+    institution.dpo_contact = values.pop("dpo_contact", "")
+    institution.privacy = values
+    audit.record(
+        db,
+        actor_kind="staff",
+        actor_id=by,
+        action="institution.privacy",
+        at=now,
+        dpo_contact=institution.dpo_contact,
+        **values,
+    )

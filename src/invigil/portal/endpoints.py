@@ -15,11 +15,9 @@ from invigil.audit import service as audit
 from invigil.container import Container
 from invigil.evidence.models import EvidenceItem
 from invigil.http import container
-from invigil.kit import tokens
 from invigil.kit.clock import iso, utcnow
 from invigil.kit.errors import NotFound
 from invigil.portal import report, subject_export
-from invigil.sessions import repository
 from invigil.sessions.models import ExamSession
 from invigil.storage import BlobNotFound
 
@@ -29,13 +27,10 @@ _NOT_VALID = "This link is not valid."
 
 
 def _session(db: Any, portal_token: str) -> ExamSession:
-    if len(portal_token) > 128:
+    found = report.session_of(db, portal_token)
+    if found is None:
         raise NotFound(_NOT_VALID)
-    handin = repository.handin_by_portal_hash(db, tokens.token_hash(portal_token))
-    session = db.get(ExamSession, handin.session_id) if handin else None
-    if session is None:
-        raise NotFound(_NOT_VALID)
-    return session
+    return found[0]
 
 
 @router.get("/{portal_token}")
@@ -45,20 +40,21 @@ def overview(portal_token: str, c: Container = Depends(container)) -> dict[str, 
     now = utcnow()
     with c.uow() as db:
         session = _session(db, portal_token)
-        _log(db, session, "portal.list", now)
+        report.log_use(db, session, "portal.list", now)
         return report.build(db, session, now)
 
 
 @router.get("/{portal_token}/export.zip")
-def export(portal_token: str, c: Container = Depends(container)) -> Response:
+def export(portal_token: str, lang: str = "en", c: Container = Depends(container)) -> Response:
     """The candidate's copy of all of it (GDPR Art. 15) as a ZIP: the report, every stored item
-    sealed, and an offline page that opens them with the receipt secret. Logged."""
+    sealed, and an offline page that opens them with the receipt secret, in ``lang`` (en, da, de,
+    sv). Logged."""
     now = utcnow()
     with c.uow() as db:
         session = _session(db, portal_token)
         doc = report.build(db, session, now)
         rows = {i.id: i for i in report.items(db, session.id)}
-        _log(db, session, "portal.export", now)
+        report.log_use(db, session, "portal.export", now)
     sealed = []
     for entry in doc["items"]:
         if entry["status"] == "stored":
@@ -68,21 +64,9 @@ def export(portal_token: str, c: Container = Depends(container)) -> Response:
                 entry["status"] = "missing"
     name = f"invigil-{doc['candidate']}-{doc['exam']['id'][:8]}.zip"
     return Response(
-        subject_export.build(doc, sealed),
+        subject_export.build(doc, sealed, lang),
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
-    )
-
-
-def _log(db: Any, session: ExamSession, action: str, now: Any) -> None:
-    audit.record(
-        db,
-        actor_kind="candidate",
-        actor_id=session.id,
-        action=action,
-        at=now,
-        exam_id=session.exam_id,
-        session_id=session.id,
     )
 
 

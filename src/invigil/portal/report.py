@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from invigil.accounts.models import Staff
+from invigil.audit import service as audit
 from invigil.audit.models import AccessLogEntry
 from invigil.evidence import service as evidence
 from invigil.evidence.models import EvidenceItem
@@ -24,11 +25,12 @@ from invigil.exams.models import Candidate, Exam
 from invigil.flags import repository as flags_repo
 from invigil.flags import service as flags
 from invigil.institutions.models import Institution
+from invigil.kit import tokens
 from invigil.kit.clock import iso
 from invigil.privacy import notice
 from invigil.review import service as review
 from invigil.sessions import repository as sessions_repo
-from invigil.sessions.models import ExamSession
+from invigil.sessions.models import ExamSession, Handin
 
 READS = (
     "evidence.read",
@@ -43,6 +45,28 @@ READS = (
     "portal.list",
     "portal.export",
 )
+
+
+def session_of(db: Session, portal_token: str) -> tuple[ExamSession, Handin] | None:
+    """The session and hand-in behind a receipt link; None for any link that is not one."""
+    if len(portal_token) > 128:
+        return None
+    handin = sessions_repo.handin_by_portal_hash(db, tokens.token_hash(portal_token))
+    session = db.get(ExamSession, handin.session_id) if handin else None
+    return (session, handin) if session is not None and handin is not None else None
+
+
+def log_use(db: Session, session: ExamSession, action: str, now: datetime) -> None:
+    """The candidate's own use of their link, in the access log (and so in the next report)."""
+    audit.record(
+        db,
+        actor_kind="candidate",
+        actor_id=session.id,
+        action=action,
+        at=now,
+        exam_id=session.exam_id,
+        session_id=session.id,
+    )
 
 
 def staff_reference(staff_id: str) -> str:
@@ -105,6 +129,7 @@ def build(db: Session, session: ExamSession, now: datetime) -> dict[str, Any]:
             "title": exam.title,
             "starts_at": iso(exam.starts_at),
             "ends_at": iso(exam.ends_at),
+            "timezone": exam.timezone,
         },
         "session_id": session.id,
         "candidate": candidate.pseudonym,

@@ -9,6 +9,7 @@ does the same in Python (``invigil portal open-export``). The server never sees 
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -20,6 +21,7 @@ from typing import Any
 from invigil.evidence.export import EXTENSIONS
 from invigil.kit import envelope
 from invigil.kit.candidate_secret import private_from_secret
+from invigil.portal import texts
 
 README = """Your exam data / Dine eksamensdata / Ihre Prüfungsdaten / Dina tentamensuppgifter
 
@@ -44,21 +46,28 @@ def sealed_name(entry: dict[str, Any]) -> str:
     return f"sealed/{entry['client_id']}.{entry['kind']}"
 
 
-def build(report: dict[str, Any], sealed: list[tuple[dict[str, Any], bytes]]) -> bytes:
+def build(report: dict[str, Any], sealed: list[tuple[dict[str, Any], bytes]], lang: str = "en") -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("README.txt", README)
         z.writestr("report.json", json.dumps(report, indent=2, ensure_ascii=False))
         for entry, data in sealed:
             z.writestr(sealed_name(entry), data, compress_type=zipfile.ZIP_STORED)  # ciphertext: no gain
-        z.writestr("open.html", opener_page())
+        z.writestr("open.html", opener_page(lang))
     return out.getvalue()
 
 
-def opener_page() -> str:
-    """One self-contained page (file:// pages cannot load modules): the crypto module inlined."""
+def opener_page(lang: str = "en") -> str:
+    """One self-contained page (file:// pages cannot load modules): the crypto module inlined, and
+    its words in the language the student chose on the portal page (portal/texts.py)."""
     crypto = re.sub(r"(?m)^export ", "", (STATIC / "invigil-crypto.js").read_text(encoding="utf-8"))
-    return (STATIC / "export-opener.html").read_text(encoding="utf-8").replace("/*CRYPTO*/", crypto)
+    lang = lang if lang in texts.LANGUAGE_NAMES else "en"
+    t = texts.strings(lang)
+    words = {k: t[k] for k in (*texts.OPENER, *texts.OPENER_KINDS)}
+    script = "const T = " + json.dumps(words, ensure_ascii=False).replace("</", "<\\/") + ";"
+    page = (STATIC / "export-opener.html").read_text(encoding="utf-8")
+    page = re.sub(r"@@(\w+)@@", lambda m: html.escape(lang if m[1] == "lang" else t[m[1]]), page)
+    return page.replace("/*WORDS*/", script).replace("/*CRYPTO*/", crypto)
 
 
 def open_export(zip_path: Path, secret: str, out_dir: Path) -> list[Path]:

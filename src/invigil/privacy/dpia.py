@@ -16,13 +16,14 @@ from datetime import datetime
 from typing import Any
 
 from invigil.exams.models import Exam
+from invigil.exams.privacy_cost import CATALOGUE
+from invigil.exams.privacy_cost import LEVELS as COST
 from invigil.institutions.models import Institution
 from invigil.kit.clock import iso
 from invigil.privacy import notice
 from invigil.privacy.texts import TEXTS
-from invigil.protocol.policy import CATALOGUE, parse_policy
+from invigil.protocol.policy import parse_policy
 
-COST = {1: "low", 2: "medium", 3: "high"}
 CATALOGUE_KEY = {  # notice source -> policy catalogue entry (for its privacy cost)
     "webcam_clips": "webcam",
     "microphone_detection": "microphone",

@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from invigil.accounts.endpoints import current_staff
 from invigil.accounts.models import Role, Staff
-from invigil.audit import service as audit
 from invigil.container import Container
 from invigil.exams import access
 from invigil.exams import repository as exams_repo
 from invigil.http import container
+from invigil.institutions import service as institutions
 from invigil.institutions.models import Institution
 from invigil.kit.clock import utcnow
 from invigil.kit.errors import Forbidden, NotFound
@@ -114,15 +114,5 @@ def put_privacy_settings(
     with c.uow() as db:
         institution = db.get(Institution, staff.institution_id)
         assert institution is not None
-        values = body.model_dump()
-        institution.dpo_contact = values.pop("dpo_contact")
-        institution.privacy = values
-        audit.record(
-            db,
-            actor_kind="staff",
-            actor_id=staff.id,
-            action="institution.privacy",
-            at=now,
-            **body.model_dump(),
-        )
+        institutions.update_privacy(db, institution, body.model_dump(), by=staff.id, now=now)
     return body

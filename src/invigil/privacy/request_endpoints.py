@@ -3,7 +3,6 @@ and the exam's register. For the exam's reviewers, coordinators and admins (thos
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -12,20 +11,17 @@ from pydantic import BaseModel, Field
 from invigil.accounts.endpoints import current_staff
 from invigil.accounts.models import Staff
 from invigil.container import Container
-from invigil.evidence.shredding import delete_blobs
+from invigil.evidence.shredding import delete_erased_blobs
 from invigil.exams import access
 from invigil.exams import repository as exams_repo
 from invigil.http import container
 from invigil.kit.clock import iso, utcnow
-from invigil.kit.errors import Forbidden
 from invigil.privacy import requests
 from invigil.privacy.models import SubjectRequest
 from invigil.sessions import repository as sessions_repo
 
-log = logging.getLogger("invigil.privacy")
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 CASE_WORK = (access.Purpose.DECIDE, access.Purpose.MANAGE)
-NO_ACCESS = "You do not have access to this exam's data."
 
 
 class RequestBody(BaseModel):
@@ -51,11 +47,7 @@ def _out(r: SubjectRequest) -> dict[str, Any]:
 
 
 def _request(db: Any, staff: Staff, request_id: str) -> SubjectRequest:
-    r = db.get(SubjectRequest, request_id)
-    if r is None:
-        raise Forbidden(NO_ACCESS)
-    access.require(db, staff, exams_repo.get(db, r.exam_id), CASE_WORK, utcnow())
-    return r
+    return access.require_for(db, staff, db.get(SubjectRequest, request_id), CASE_WORK, utcnow())
 
 
 @router.post("/sessions/{session_id}/requests", status_code=201)
@@ -67,10 +59,7 @@ def register(
 ) -> dict[str, Any]:
     now = utcnow()
     with c.uow() as db:
-        session = sessions_repo.get(db, session_id)
-        if session is None:
-            raise Forbidden(NO_ACCESS)
-        access.require(db, staff, exams_repo.get(db, session.exam_id), CASE_WORK, now)
+        session = access.require_for(db, staff, sessions_repo.get(db, session_id), CASE_WORK, now)
         return _out(requests.register(db, session, body.kind, body.note, staff.id, now))
 
 
@@ -88,11 +77,7 @@ def carry_out(
         erased = requests.carry_out(db, r, staff.id, body.reason, now)
         doomed = requests.erased_items(db, r.session_id) if r.kind == "erasure" else []
         out = {**_out(r), "erased": erased}
-    for item in doomed:  # after the commit; what is left the retention run removes
-        try:
-            delete_blobs(c.store, item)
-        except OSError:
-            log.exception("erased item %s: its blob could not be deleted yet", item.id)
+    delete_erased_blobs(c.store, doomed)
     return out
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from invigil.audit import service as audit
 from invigil.evidence.models import EvidenceItem
 from invigil.exams.models import CandidateIdentity
+from invigil.kit import reasons
 from invigil.kit.clock import iso
 from invigil.kit.errors import Conflict, Forbidden, Invalid
 from invigil.privacy.models import SubjectRequest
@@ -28,16 +29,10 @@ from invigil.retention import holds, records
 from invigil.sessions.models import ExamSession
 
 KINDS = ("erasure", "restriction")
-MIN_REASON = 10
 
 
 def _reason(text: str) -> str:
-    text = text.strip()
-    if len(text) < MIN_REASON:
-        raise Invalid(
-            f"Give the reason (at least {MIN_REASON} characters): it is what the register shows the DPA."
-        )
-    return text[:2000]
+    return reasons.written(text, "Give the reason: it is what the register shows the DPA")
 
 
 def _log(db: Session, r: SubjectRequest, staff_id: str, action: str, now: datetime, **detail: Any) -> None:

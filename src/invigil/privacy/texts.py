@@ -29,7 +29,9 @@ TEXTS: dict[str, dict[str, Any]] = {
             "microphone_detection": "Whether someone speaks near your computer. It is detected on your computer; "
             "no sound is recorded or sent.",
             "microphone_recording": "Sound clips of {clip} seconds from your microphone.",
-            "process_snapshots": "The names of the programs running on your computer, every {every} seconds.",
+            "process_snapshots": "The names of the programs running on your computer and the titles of their "
+            "windows, every {every} seconds; whether the exam window has the focus, how many monitors are "
+            "connected, and signs of a virtual machine or remote-desktop software.",
             "browser_history": "The web addresses you visit during the exam (nothing from before or after).",
             "handin_folder_backup": "Copies of the files you save in the hand-in folder.",
             "removable_storage": "When a USB stick or similar storage is plugged in.",
@@ -98,7 +100,9 @@ TEXTS: dict[str, dict[str, Any]] = {
             "microphone_detection": "Om nogen taler ved din computer. Det registreres på din computer; der "
             "optages og sendes ingen lyd.",
             "microphone_recording": "Lydklip på {clip} sekunder fra din mikrofon.",
-            "process_snapshots": "Navnene på de programmer, der kører på din computer, hvert {every}. sekund.",
+            "process_snapshots": "Navnene på de programmer, der kører på din computer, og titlerne på deres "
+            "vinduer, hvert {every}. sekund; om eksamensvinduet er i fokus, hvor mange skærme der er "
+            "tilsluttet, og tegn på en virtuel maskine eller fjernskrivebordsprogrammer.",
             "browser_history": "De webadresser, du besøger under eksamen (intet fra før eller efter).",
             "handin_folder_backup": "Kopier af de filer, du gemmer i afleveringsmappen.",
             "removable_storage": "Når en USB-nøgle eller lignende lager sættes i.",
@@ -168,7 +172,9 @@ TEXTS: dict[str, dict[str, Any]] = {
             "microphone_detection": "Ob in der Nähe Ihres Computers gesprochen wird. Das wird auf Ihrem Computer "
             "erkannt; es wird kein Ton aufgenommen oder gesendet.",
             "microphone_recording": "Tonaufnahmen von {clip} Sekunden über Ihr Mikrofon.",
-            "process_snapshots": "Die Namen der Programme, die auf Ihrem Computer laufen, alle {every} Sekunden.",
+            "process_snapshots": "Die Namen der Programme, die auf Ihrem Computer laufen, und die Titel ihrer "
+            "Fenster, alle {every} Sekunden; ob das Prüfungsfenster im Vordergrund ist, wie viele Bildschirme "
+            "angeschlossen sind und Anzeichen einer virtuellen Maschine oder von Fernsteuerungssoftware.",
             "browser_history": "Die Webadressen, die Sie während der Prüfung aufrufen (nichts davor oder danach).",
             "handin_folder_backup": "Kopien der Dateien, die Sie im Abgabeordner speichern.",
             "removable_storage": "Wenn ein USB-Stick oder ähnlicher Speicher eingesteckt wird.",
@@ -238,7 +244,9 @@ TEXTS: dict[str, dict[str, Any]] = {
             "microphone_detection": "Om någon talar nära din dator. Det upptäcks på din dator; inget ljud spelas "
             "in eller skickas.",
             "microphone_recording": "Ljudklipp på {clip} sekunder från din mikrofon.",
-            "process_snapshots": "Namnen på de program som körs på din dator, var {every}:e sekund.",
+            "process_snapshots": "Namnen på de program som körs på din dator och titlarna på deras fönster, "
+            "var {every}:e sekund; om tentamensfönstret har fokus, hur många skärmar som är anslutna och "
+            "tecken på en virtuell maskin eller fjärrskrivbordsprogram.",
             "browser_history": "De webbadresser du besöker under tentamen (inget från före eller efter).",
             "handin_folder_backup": "Kopior av de filer du sparar i inlämningsmappen.",
             "removable_storage": "När ett USB-minne eller liknande lagring ansluts.",

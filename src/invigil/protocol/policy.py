@@ -203,31 +203,32 @@ CATEGORY_OF_KIND: dict[str, str] = {
 KEY_CATEGORIES = tuple(sorted(set(CATEGORY_OF_KIND.values())))
 assert set(CATEGORY_OF_KIND) == set(EVIDENCE_KINDS)
 
-# What each capture source collects and what it costs the candidate in privacy (for the policy
-# editor and the privacy notice). Cost: 1 = low, 3 = high.
-CATALOGUE: dict[str, dict[str, Any]] = {
-    "screenshots": {"collects": "Pictures of the candidate's screen at random moments.", "cost": 2},
-    "webcam": {"collects": "Pictures or short clips from the candidate's camera.", "cost": 3},
-    "microphone": {"collects": "Whether someone speaks (detection) or sound clips (recording).", "cost": 3},
-    "process_snapshots": {"collects": "The names of running programs at intervals.", "cost": 1},
-    "browser_history": {"collects": "Web addresses visited during the exam only.", "cost": 2},
-    "handin_folder_backup": {"collects": "Copies of files saved in the hand-in folder.", "cost": 1},
-    "removable_storage": {"collects": "When a USB stick or similar is plugged in.", "cost": 1},
-    "clipboard": {"collects": "Nothing; the clipboard can be cleared at start and end.", "cost": 1},
-    "room_scan": {"collects": "A short camera sweep of the room at the start.", "cost": 3},
-    "id_check": {"collects": "A photo of the ID card, checked by staff (no biometrics).", "cost": 2},
-    "face_verification": {"collects": "Biometric comparison of the face with a reference photo.", "cost": 3},
-}
+
+def field_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """(dotted setting, message) per problem; the setting is "" for one about the policy as a whole.
+    The policy editor shows each next to its field; ``parse_policy`` joins them into one message."""
+    out = []
+    for item in error.errors():
+        loc = [str(p) for p in item["loc"] if p != "__root__"]
+        msg = item["msg"].removeprefix("Value error, ")
+        ctx = item.get("ctx") or {}
+        if item["type"] == "extra_forbidden":
+            msg = "is not a policy setting (check the spelling)"
+        elif item["type"] == "greater_than_equal":
+            msg = f"must be at least {ctx.get('ge')}"
+        elif item["type"] == "less_than_equal":
+            msg = f"must be at most {ctx.get('le')}"
+        elif item["type"] in ("int_parsing", "int_type", "int_from_float"):
+            msg = "must be a whole number"
+        out.append((".".join(loc), msg))
+    return out
 
 
 def _humanize(error: ValidationError) -> str:
     messages = []
-    for item in error.errors():
-        where = " → ".join(str(p).replace("_", " ") for p in item["loc"] if p != "__root__")
-        msg = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            msg = "is not a policy setting (check the spelling)"
-        messages.append(f"{where}: {msg}" if where else msg)
+    for where, msg in field_errors(error):
+        words = " → ".join(p.replace("_", " ") for p in where.split(".")) if where else ""
+        messages.append(f"{words}: {msg}" if words else msg)
     return "; ".join(messages)
 
 

@@ -24,7 +24,7 @@ from invigil.kit.clock import iso
 from invigil.retention import holds, records
 
 WHAT = "invigil deletion certificate"
-KEPT_WHOLE = "access_and_audit_logs"  # kept whole for the hash chain (ADR 0014)
+ACCESS_LOG = "access_and_audit_logs"  # pruned to a signed checkpoint (ADR 0022)
 
 
 def _remaining(db: Session, exam_id: str, category: str) -> dict[str, int]:
@@ -39,13 +39,11 @@ def _remaining(db: Session, exam_id: str, category: str) -> dict[str, int]:
         }
     if category == "identity":
         return {"candidate_identities": records.identities_left(db, exam_id)}
-    return {
-        "access_log_entries": int(
-            db.scalar(
-                select(func.count()).select_from(AccessLogEntry).where(AccessLogEntry.exam_id == exam_id)
-            )
-            or 0
-        )
+    of_exam = select(func.count()).select_from(AccessLogEntry).where(AccessLogEntry.exam_id == exam_id)
+    kept = AccessLogEntry.action.like("retention.%")
+    return {  # the retention entries stay: they are what this certificate is made from
+        "access_log_entries": int(db.scalar(of_exam.where(~kept)) or 0),
+        "retention_entries": int(db.scalar(of_exam.where(kept)) or 0),
     }
 
 
@@ -68,14 +66,16 @@ def build(db: Session, exam: Exam, signer: ed25519.Ed25519PrivateKey, now: datet
             for e in log
             if e.detail.get("category") == category
         ]
-        if category == KEPT_WHOLE:
-            status = "kept whole (hash-chained access log; pruning to a checkpoint is not implemented yet)"
-        elif due > now:
+        if due > now:
             status = "not yet due"
+        elif category == ACCESS_LOG and not left["access_log_entries"]:
+            status = "destroyed (pruned to a signed checkpoint; the retention entries listed here stay)"
         elif not any(left.values()):
             status = "destroyed"
         elif held.any:
             status = "held: kept while a legal hold is in force"
+        elif category == ACCESS_LOG:
+            status = "due: pruned at the first retention run after a signed checkpoint covers it"
         else:
             status = "due: destroyed at the next retention run"
         categories[category] = {

@@ -20,7 +20,6 @@ from invigil.exams import access
 from invigil.exams import repository as exams_repo
 from invigil.http import container
 from invigil.kit.clock import iso, utcnow
-from invigil.kit.errors import Forbidden, Invalid
 from invigil.retention import certificate, holds
 from invigil.retention.models import LegalHold
 from invigil.sessions import repository as sessions_repo
@@ -54,9 +53,7 @@ def place_hold(
     with c.uow() as db:
         exam = access.require(db, staff, exams_repo.get(db, exam_id), CASE_WORK, now)
         if body.session_id is not None:
-            session = sessions_repo.get(db, body.session_id)
-            if session is None or session.exam_id != exam.id:
-                raise Invalid("That candidate is not in this exam.")
+            access.check_in_exam(sessions_repo.get(db, body.session_id), exam)
         return _hold(holds.place(db, exam.id, body.session_id, staff.id, body.reason, now))
 
 
@@ -76,10 +73,7 @@ def release_hold(
 ) -> dict[str, Any]:
     now = utcnow()
     with c.uow() as db:
-        hold = db.get(LegalHold, hold_id)
-        if hold is None:
-            raise Forbidden("You do not have access to this exam's data.")
-        access.require(db, staff, exams_repo.get(db, hold.exam_id), CASE_WORK, now)
+        hold = access.require_for(db, staff, db.get(LegalHold, hold_id), CASE_WORK, now)
         return _hold(holds.release(db, hold, staff.id, now))
 
 

@@ -9,10 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from invigil.audit import service as audit
-from invigil.kit.errors import Conflict, Invalid
+from invigil.kit import reasons
+from invigil.kit.errors import Conflict
 from invigil.retention.models import LegalHold
-
-MIN_REASON = 10
 
 
 @dataclass(frozen=True)
@@ -31,14 +30,8 @@ class Held:
 def place(
     db: Session, exam_id: str, session_id: str | None, staff_id: str, reason: str, now: datetime
 ) -> LegalHold:
-    reason = reason.strip()
-    if len(reason) < MIN_REASON:
-        raise Invalid(
-            f"Say why the data must be kept (at least {MIN_REASON} characters): a case number, a complaint."
-        )
-    hold = LegalHold(
-        exam_id=exam_id, session_id=session_id, reason=reason[:2000], placed_by=staff_id, placed_at=now
-    )
+    reason = reasons.written(reason, "Say why the data must be kept: a case number, a complaint")
+    hold = LegalHold(exam_id=exam_id, session_id=session_id, reason=reason, placed_by=staff_id, placed_at=now)
     db.add(hold)
     db.flush()
     audit.record(

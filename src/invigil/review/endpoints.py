@@ -4,40 +4,38 @@ items. Who may do what is decided in exams/access.py; every read of candidate da
 - timeline, decisions (read): whoever may read the exam's evidence (reviewers; invigilators in the
   window).
 - notes: invigilators of the exam during its window, and its reviewers.
-- decisions (record), erasure: the exam's reviewers only.
+- decisions (record), erasure, the case file (ADR 0021): the exam's reviewers only.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from invigil.accounts.endpoints import current_staff
 from invigil.accounts.models import Staff
 from invigil.container import Container
 from invigil.evidence import repository as evidence_repo
-from invigil.evidence.shredding import delete_blobs
+from invigil.evidence.shredding import delete_erased_blobs
 from invigil.exams import access
 from invigil.exams import repository as exams_repo
 from invigil.http import container
+from invigil.kit import reasons
 from invigil.kit.clock import iso, utcnow
-from invigil.kit.errors import Forbidden, Invalid
 from invigil.privacy import requests as subject_requests
-from invigil.review import service
+from invigil.review import case_file, service
 from invigil.review.models import Decision, IncidentNote
 from invigil.sessions import repository as sessions_repo
 from invigil.sessions.models import ExamSession
 
-log = logging.getLogger("invigil.review")
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
-NO_ACCESS = "You do not have access to this exam's data."
 
 
 class NoteBody(BaseModel):
-    text: str = Field(max_length=service.MAX_TEXT, description="What happened, in your words.")
+    text: str = Field(max_length=reasons.MAX_TEXT, description="What happened, in your words.")
     session_id: str | None = Field(
         default=None, description="The candidate it concerns; none: the whole exam."
     )
@@ -45,18 +43,15 @@ class NoteBody(BaseModel):
 
 class DecisionBody(BaseModel):
     outcome: str = Field(description="no_action, follow_up or report")
-    reason: str = Field(max_length=service.MAX_TEXT, description="Why, for whoever reads the case later.")
+    reason: str = Field(max_length=reasons.MAX_TEXT, description="Why, for whoever reads the case later.")
 
 
 class EraseBody(BaseModel):
-    reason: str = Field(max_length=service.MAX_TEXT, description="What sensitive data the item holds.")
+    reason: str = Field(max_length=reasons.MAX_TEXT, description="What sensitive data the item holds.")
 
 
 def _session(db: Any, staff: Staff, session_id: str, purpose: access.Purpose, now: Any) -> ExamSession:
-    session = sessions_repo.get(db, session_id)
-    if session is None:
-        raise Forbidden(NO_ACCESS)  # the same answer as "not yours": ids cannot be probed
-    access.require(db, staff, exams_repo.get(db, session.exam_id), purpose, now)
+    session = access.require_for(db, staff, sessions_repo.get(db, session_id), purpose, now)
     subject_requests.check_not_restricted(db, session.id)
     return session
 
@@ -97,9 +92,7 @@ def add_note(
     with c.uow() as db:
         exam = access.require(db, staff, exams_repo.get(db, exam_id), access.Purpose.INCIDENTS, now)
         if body.session_id is not None:
-            session = sessions_repo.get(db, body.session_id)
-            if session is None or session.exam_id != exam.id:
-                raise Invalid("That candidate is not in this exam.")
+            access.check_in_exam(sessions_repo.get(db, body.session_id), exam)
         return _note(service.add_note(db, exam.id, body.session_id, staff.id, body.text, now))
 
 
@@ -156,13 +149,32 @@ def erase(
     reason stay (and the student's portal says it was erased, and when)."""
     now = utcnow()
     with c.uow() as db:
-        item = evidence_repo.get(db, item_id)
-        if item is None:
-            raise Forbidden(NO_ACCESS)
-        access.require(db, staff, exams_repo.get(db, item.exam_id), access.Purpose.DECIDE, now)
+        item = access.require_for(db, staff, evidence_repo.get(db, item_id), access.Purpose.DECIDE, now)
         service.erase(db, item, staff.id, body.reason, now)
-    try:  # after the commit: a crash here leaves a blob the retention run deletes later
-        delete_blobs(c.store, item)
-    except OSError:
-        log.exception("erased item %s: its blob could not be deleted yet", item.id)
+    delete_erased_blobs(c.store, [item])
     return {"id": item.id, "status": "erased", "erased_at": iso(now)}
+
+
+@router.get("/sessions/{session_id}/case-file", response_class=StreamingResponse)
+def export_case_file(
+    session_id: str, staff: Staff = Depends(current_staff), c: Container = Depends(container)
+) -> StreamingResponse:
+    """A ZIP for the exam board: timeline, flags, notes, decisions and the evidence items (sealed,
+    as stored; ciphertext only). Reviewers of the exam only. Logged as ``casefile.export``."""
+    now = utcnow()
+    with c.uow() as db:
+        session = _session(db, staff, session_id, access.Purpose.DECIDE, now)
+        exam = exams_repo.get(db, session.exam_id)
+        assert exam is not None
+        name, body = case_file.build(db, c.store, exam, session, staff.id, now)
+
+    def chunks() -> Any:
+        with body:
+            while chunk := body.read(1 << 16):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )

@@ -18,14 +18,12 @@ from invigil.audit import service as audit
 from invigil.evidence.models import EvidenceItem
 from invigil.flags import repository as flags_repo
 from invigil.flags import service as flags
+from invigil.kit import reasons
 from invigil.kit.clock import iso
 from invigil.kit.errors import Conflict, Invalid
 from invigil.review.models import Decision, Erasure, IncidentNote
 from invigil.sessions import repository as sessions_repo
 from invigil.sessions.models import Event, ExamSession
-
-MIN_REASON = 10  # characters: "ok" is not a reason someone else can follow later
-MAX_TEXT = 5000
 
 
 class Outcome(enum.StrEnum):
@@ -34,20 +32,15 @@ class Outcome(enum.StrEnum):
     REPORT = "report"  # refer a suspicion of misconduct to the institution's exam board
 
 
-def _text(value: str, what: str, minimum: int = 1) -> str:
-    value = value.strip()
-    if len(value) < minimum:
-        raise Invalid(f"Write {what} (at least {minimum} characters), so that others can follow it later.")
-    if len(value) > MAX_TEXT:
-        raise Invalid(f"{what.capitalize()} is too long ({len(value)} characters; at most {MAX_TEXT}).")
-    return value
+def _text(value: str, what: str, minimum: int = reasons.MIN_REASON) -> str:
+    return reasons.written(value, f"Write {what}, so that others can follow it later", minimum)
 
 
 def add_note(
     db: Session, exam_id: str, session_id: str | None, staff_id: str, text: str, now: datetime
 ) -> IncidentNote:
     note = IncidentNote(
-        exam_id=exam_id, session_id=session_id, staff_id=staff_id, text=_text(text, "the note"), at=now
+        exam_id=exam_id, session_id=session_id, staff_id=staff_id, text=_text(text, "the note", 1), at=now
     )
     db.add(note)
     db.flush()
@@ -85,7 +78,7 @@ def decide(
         session_id=session.id,
         staff_id=staff_id,
         outcome=chosen.value,
-        reason=_text(reason, "the reason", MIN_REASON),
+        reason=_text(reason, "the reason"),
         at=now,
     )
     db.add(decision)
@@ -121,7 +114,7 @@ def erase(db: Session, item: EvidenceItem, staff_id: str, reason: str, now: date
         exam_id=item.exam_id,
         session_id=item.session_id,
         staff_id=staff_id,
-        reason=_text(reason, "the reason", MIN_REASON),
+        reason=_text(reason, "the reason"),
         at=now,
     )
     db.add(erasure)

@@ -192,10 +192,12 @@ async def run_seat(
 
     helper = asyncio.create_task(script_events())
     typing = asyncio.create_task(enter_pin(runtime, seat, pin, start, end)) if pin else None
-    await runtime.run()
-    helper.cancel()
-    if typing:
-        typing.cancel()
+    try:
+        await runtime.run()
+    finally:  # also when the class is cancelled: nothing of this seat is left running
+        helper.cancel()
+        if typing:
+            typing.cancel()
     if b.offline:
         seconds = sum((e - s).total_seconds() for s, e in runtime.status.offline_periods)
         seat.note = f"agent saw {seconds:.0f}s offline"

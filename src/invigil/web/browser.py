@@ -22,9 +22,9 @@ from invigil.kit import tokens
 from invigil.kit.clock import utcnow
 from invigil.web import templating
 
-COOKIE = "invigil_session"
+COOKIE = websessions.COOKIE
 LOGIN_CSRF_COOKIE = "invigil_login_csrf"  # before login there is no session: double-submit token
-CSRF_HEADER = "X-CSRF-Token"
+CSRF_HEADER = websessions.CSRF_HEADER
 CSRF_FIELD = "csrf_token"
 
 

@@ -13,7 +13,7 @@ from invigil.container import Container
 from invigil.exams import access
 from invigil.http import container
 from invigil.kit.clock import utcnow
-from invigil.web import browser, security, templating
+from invigil.web import browser, review_pages, security, templating
 from invigil.web.browser import Browser, PageRefused
 
 router = APIRouter(include_in_schema=False)
@@ -28,12 +28,25 @@ ROLE_INTRO = {
 }
 
 
+REVIEWS = ("reviewer", "invigilator")  # invigilators read the workspace of their exam in its window
+
+
 def _exams(c: Container, who: Browser) -> list[dict[str, Any]]:
     with c.uow() as db:
         staff = db.get(Staff, who.staff_id)
         assert staff is not None
         return [
-            {"title": e.title, "starts_at": e.starts_at, "ends_at": e.ends_at, "timezone": e.timezone}
+            {
+                "id": e.id,
+                "title": e.title,
+                "starts_at": e.starts_at,
+                "ends_at": e.ends_at,
+                "timezone": e.timezone,
+                "review_url": review_pages.workspace_url(e.id) if who.role in REVIEWS else None,
+                # Key holders pass the keys on there; reviewers also handle holds and requests.
+                "access_url": f"/admin/exams/{e.id}/access" if who.role in REVIEWS else None,
+                "privacy_url": f"/admin/exams/{e.id}/privacy" if who.role == "reviewer" else None,
+            }
             for e in access.visible_exams(db, staff, utcnow())
         ]
 

@@ -53,9 +53,17 @@ def test_enrolment_on_behalf_leaves_the_current_step_free():
     staff = Staff(email="b@uni.example", role="coordinator")
     added: list[object] = []
 
+    logged: list[object] = []
+
     class FakeDb:
+        def __init__(self) -> None:
+            self.info: dict[str, object] = {}
+
         def scalars(self, _query):
             return []
+
+        def add(self, row):  # the access-log entry of the enrolment
+            logged.append(row)
 
         def add_all(self, rows):
             added.extend(rows)
@@ -66,4 +74,5 @@ def test_enrolment_on_behalf_leaves_the_current_step_free():
     secret, codes = twofactor.enrol_on_behalf(FakeDb(), staff, NOW)  # type: ignore[arg-type]
     assert staff.totp_secret == secret
     assert len(codes) == len(added) == twofactor.RECOVERY_CODES
+    assert [e.action for e in logged] == ["twofactor.enrol"]  # type: ignore[attr-defined]
     assert twofactor.verify(None, staff, totp.code_at(secret, NOW), NOW)  # type: ignore[arg-type]

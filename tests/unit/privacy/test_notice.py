@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from invigil.exams.privacy_cost import CATALOGUE
 from invigil.privacy import notice
 from invigil.privacy.texts import LANGUAGES, TEXTS
-from invigil.protocol.policy import CATALOGUE
 
 
 def exam(policy: dict[str, Any], retention: dict[str, Any] | None = None) -> Any:

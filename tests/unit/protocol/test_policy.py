@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from invigil.exams.privacy_cost import CATALOGUE
 from invigil.exams.retention import parse_retention
 from invigil.kit.errors import Invalid
-from invigil.protocol.policy import CATALOGUE, EVIDENCE_KINDS, Policy, parse_policy
+from invigil.protocol.policy import EVIDENCE_KINDS, Policy, parse_policy
 
 
 def test_everything_is_off_by_default():

@@ -1,5 +1,5 @@
 """Sample sources for the simulated class and tests: generated screens, shipped webcam frames,
-plausible process lists. Real capture sources arrive with the agent issue (issue 6)."""
+plausible process lists. The real capture sources are in ``agent/sources/real`` (ADR 0019)."""
 
 from __future__ import annotations
 

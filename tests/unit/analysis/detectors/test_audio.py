@@ -92,3 +92,25 @@ def test_decode_resamples_48k_and_refuses_8k() -> None:
 def test_decode_refuses_what_is_not_a_wav() -> None:
     with pytest.raises(UnsupportedAudio):
         decode_wav(b"ID3 not a wav at all")
+
+
+class Scripted(VoiceDetector):
+    """The real segmentation on a probability track given by the test (the model is not asked)."""
+
+    def __init__(self, track: list[float]) -> None:
+        super().__init__()
+        self.track = np.array(track, dtype=np.float32)
+
+    def probabilities(self, samples):  # type: ignore[no-untyped-def, override]
+        return self.track
+
+
+def test_a_segment_the_model_is_unsure_about_is_not_speech() -> None:
+    """Issue 4: noise scored just over Silero's 0.5 for a second is not talking; speech scores ~0.97."""
+    second = 31  # chunks of 32 ms
+    unsure = [0.0] * 10 + [0.55] * second + [0.0] * 10
+    sure = [0.0] * 10 + [0.95] * second + [0.0] * 10
+    assert Scripted(unsure).segments(np.zeros(1, np.float32)) == []
+    [segment] = Scripted(unsure + sure).segments(np.zeros(1, np.float32))
+    assert segment.probability == pytest.approx(0.95)
+    assert segment.start == pytest.approx((len(unsure) + 10) * 0.032)
