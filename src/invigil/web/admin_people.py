@@ -25,6 +25,7 @@ from invigil.exams import repository as exams_repo
 from invigil.exams.models import Exam
 from invigil.http import container
 from invigil.institutions.models import Institution
+from invigil.kit import pinseal
 from invigil.kit.clock import utcnow
 from invigil.kit.errors import DomainError, Invalid
 from invigil.web import browser, security, templating
@@ -229,6 +230,7 @@ def assignment_page(exam_id: str, request: Request, c: Container = Depends(conta
             }
         view = {**exam_view(exam), "started": now >= exam.starts_at}
         slug = db.get(Institution, exam.institution_id).slug  # type: ignore[union-attr]  # exams have one
+    kdf = pinseal.default_params()
     return templating.render(
         "admin_assignment.html",
         who=who,
@@ -237,6 +239,9 @@ def assignment_page(exam_id: str, request: Request, c: Container = Depends(conta
         info=info,
         server=str(request.base_url).rstrip("/"),
         slug=slug,
+        kdf=kdf.as_dict(),
+        kdf_memory=f"{kdf.memory_kib // 1024} MiB" if kdf.memory_kib >= 1024 else f"{kdf.memory_kib} KiB",
+        max_bytes=c.settings.max_request_bytes,
     )
 
 
