@@ -231,3 +231,23 @@ def test_an_invigilator_reads_but_cannot_decide(tab, server, installation, tmp_p
     )
     expect(tab.get_by_role("button", name=re.compile("^Erase"))).to_have_count(0)
     expect(tab.locator("#decision-form")).to_have_count(0)
+
+
+def test_a_sound_clip_plays_in_the_page(tab, server, installation, tmp_path):
+    """Decrypted in the page and played from a blob: URL, which the page's CSP allows for media."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        world = reviewable_exam(http, installation, tmp_path)
+    log_in(tab, server.url, "reviewer@uni.example")
+    tab.goto(f"/exams/{world.exam_id}/review")
+    tab.get_by_role("button", name=f"Open candidate {world.pseudonyms['quiet']}").click()
+    tab.get_by_label("Key passphrase").fill(KEY_PASSPHRASE)
+    tab.get_by_role("button", name="Unlock to see evidence").click()
+    expect(tab.locator("#review-status")).to_contain_text("choose an evidence item", timeout=SLOW)
+    tab.locator("#evidence tr[data-kind=audio_clip]").get_by_role("button", name=re.compile("^Open")).click()
+    audio = tab.locator("#viewer-body audio")
+    expect(audio).to_be_visible(timeout=SLOW)
+    assert tab.evaluate("document.querySelector('#viewer-body audio').src").startswith("blob:")
+    # The browser read the sound: its length is known (a refused or broken source never gets one).
+    tab.wait_for_function("() => document.querySelector('#viewer-body audio').readyState >= 1", timeout=SLOW)
+    duration = tab.evaluate("document.querySelector('#viewer-body audio').duration")
+    assert abs(duration - 1.0) < 0.05

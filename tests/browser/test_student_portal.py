@@ -30,6 +30,7 @@ from invigil.sessions.models import ExamSession
 from tests.browser.test_portal_page import with_a_typo
 from tests.factories import FULL_POLICY, login, make_exam
 from tests.integration.agentkit import activate
+from tests.integration.reviewkit import tone
 
 MARK = "PORTAL-MARKER-7d21"
 SITE = "https://docs.python.org/3/library/zoneinfo.html"
@@ -39,7 +40,12 @@ T_EN, T_DA = texts.strings("en"), texts.strings("da")
 
 @pytest.fixture
 def handed_in(server, installation) -> dict[str, Any]:
-    exam = make_exam(installation, n=2, policy={**FULL_POLICY, "browser_history": {"enabled": True}})
+    policy = {
+        **FULL_POLICY,
+        "browser_history": {"enabled": True},
+        "microphone": {"enabled": True, "mode": "recording", "clip_seconds": 5},
+    }
+    exam = make_exam(installation, n=2, policy=policy)
     portal = "student-portal-" + "k" * 30
     with httpx.Client(base_url=server.url, timeout=20) as http:
         a = activate(http, exam.codes[0])
@@ -51,6 +57,7 @@ def handed_in(server, installation) -> dict[str, Any]:
             "visits": [{"url": SITE, "title": "zoneinfo", "at": iso(utcnow())}],
         }
         a.upload("browser_history", json.dumps(visits).encode())
+        a.upload("audio_clip", tone())
         handin = a.upload("handin_file", f"My answers. {MARK}".encode())
         assert a.handin([handin], portal=portal).status_code == 200
         # A reviewer looks at the list of recordings, a flag is raised, a decision is recorded.
@@ -97,11 +104,11 @@ def test_the_student_sees_everything_in_english_then_danish(browser, handed_in, 
     expect(page.locator("#flags")).to_contain_text(T_EN["b_process.forbidden"])
     expect(page.locator("#access-log")).to_contain_text("Reviewer (ref. ")
     expect(page.locator("#decisions")).to_contain_text("a music player")
-    expect(page.locator("#items .sealed")).to_have_count(5)  # listed, still sealed
+    expect(page.locator("#items .sealed")).to_have_count(6)  # listed, still sealed
 
     page.get_by_label(T_EN["secret_label"]).fill(secret.lower())
     page.get_by_role("button", name=T_EN["open_button"]).click()
-    expect(page.locator("#status")).to_have_text(T_EN["js_opened"].format(n=5, total=5), timeout=20_000)
+    expect(page.locator("#status")).to_have_text(T_EN["js_opened"].format(n=6, total=6), timeout=20_000)
     screen = page.locator(".kind-screenshot img")
     assert natural_size(screen) == [640, 400]  # the decrypted PNG, drawn by the browser
     assert screen.get_attribute("alt").startswith("Your screen at ")
@@ -114,6 +121,11 @@ def test_the_student_sees_everything_in_english_then_danish(browser, handed_in, 
     assert programs.locator("tbody tr").count() > 3
     expect(page.locator(".kind-browser_history table")).to_contain_text(SITE)
     expect(page.locator(".kind-handin_file pre")).to_contain_text(f"My answers. {MARK}")
+    sound = page.locator(".kind-audio_clip audio")  # played from a blob: URL the CSP allows for media
+    sound.evaluate(
+        "a => new Promise((ok) => (a.readyState >= 1 ? ok() : a.addEventListener('loadedmetadata', ok)))"
+    )
+    assert abs(sound.evaluate("a => a.duration") - 1.0) < 0.05
     assert page.input_value("#secret") == ""  # the field is emptied at once
     if save:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -128,7 +140,7 @@ def test_the_student_sees_everything_in_english_then_danish(browser, handed_in, 
     field.focus()
     page.keyboard.type(secret)
     page.keyboard.press("Enter")
-    expect(page.locator("#status")).to_have_text(T_DA["js_opened"].format(n=5, total=5), timeout=20_000)
+    expect(page.locator("#status")).to_have_text(T_DA["js_opened"].format(n=6, total=6), timeout=20_000)
     expect(page.locator(".kind-process_snapshot thead")).to_contain_text(T_DA["js_col_pid"])
     assert page.locator(".kind-screenshot img").get_attribute("alt").startswith("Din skærm 20")
     expect(page.locator("#access-log")).to_contain_text(T_DA["who_reviewer"])
@@ -138,8 +150,9 @@ def test_the_student_sees_everything_in_english_then_danish(browser, handed_in, 
     page.get_by_role("button", name=T_DA["close_button"]).click()
     expect(page.locator("#status")).to_have_text(T_DA["js_closed"])
     assert page.locator("#items img").count() == 0
+    assert page.locator("#items audio").count() == 0
     assert page.locator("#items table").count() == 0
-    expect(page.locator("#items .sealed")).to_have_count(5)
+    expect(page.locator("#items .sealed")).to_have_count(6)
     assert not errors, errors
     context.close()
 
@@ -181,7 +194,7 @@ def test_the_downloaded_copy_opens_offline_in_the_language_of_the_page(browser, 
     expect(page.locator("#status")).to_have_text(T_DA["js_length"].format(n=4))
     page.fill("#secret", secret_from_private(handed_in["candidate"]))
     page.click("#open")
-    expect(page.locator("#status")).to_have_text(T_DA["opener_opened"].format(n=5), timeout=20_000)
+    expect(page.locator("#status")).to_have_text(T_DA["opener_opened"].format(n=6), timeout=20_000)
     assert page.locator("#items img").count() == 2
     expect(page.locator("#items")).to_contain_text(T_DA["kind_process_snapshot"])
     context.close()

@@ -10,7 +10,11 @@ started. The flagged candidate started 38 minutes ago.
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import struct
+import wave
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +32,11 @@ from tests.factories import FULL_POLICY, Installation, give_key, make_exam
 from tests.integration.agentkit import Agent, activate
 from tests.integration.flagkit import ESSAY, FORBIDDEN_POLICY, analysis_account, assign_worker, processes
 
-POLICY: dict[str, Any] = {**FULL_POLICY, **FORBIDDEN_POLICY}
+POLICY: dict[str, Any] = {
+    **FULL_POLICY,
+    **FORBIDDEN_POLICY,
+    "microphone": {"enabled": True, "mode": "recording", "clip_seconds": 5},
+}
 
 
 @dataclass
@@ -40,6 +48,22 @@ class Reviewable:
     pseudonyms: dict[str, str]  # "flagged" | "quiet" | "idle" -> pseudonym
     items: dict[str, str]  # kind -> client id of the flagged candidate's item
     process_names: list[str]
+
+
+def tone(seconds: float = 1.0, rate: int = 16000) -> bytes:
+    """A real WAV: a quiet 440 Hz tone, as a sound clip would be recorded."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(
+            b"".join(
+                struct.pack("<h", int(3000 * math.sin(2 * math.pi * 440 * i / rate)))
+                for i in range(int(seconds * rate))
+            )
+        )
+    return buf.getvalue()
 
 
 def picture(text: str, size: tuple[int, int] = (480, 300), jpeg: bool = False) -> bytes:
@@ -124,6 +148,7 @@ def reviewable_exam(http: httpx.Client, inst: Installation, tmp: Path) -> Review
         ("focus-back-0001", "focus.regained", t0 + timedelta(minutes=29), {}),
     )
     _put(quiet, "process_snapshot", processes(), now - timedelta(minutes=30))
+    _put(quiet, "audio_clip", tone(), now - timedelta(minutes=29))
     _events(
         quiet,
         ("usb-in-00000001", "storage.inserted", now - timedelta(minutes=20), {"bus": "usb"}),

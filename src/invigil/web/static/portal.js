@@ -114,6 +114,10 @@ function render(item, plaintext) {
     const alt = say(ALT[item.kind] ?? t.js_alt_photo, { time: item.time });
     return [el("img", { src: blobUrl(plaintext, IMAGE[item.kind]), alt })];
   }
+  if (item.kind === "audio_clip") {
+    const url = blobUrl(plaintext, FILE_TYPE.audio_clip);
+    return [el("audio", { controls: true, src: url }), saveLink(item, plaintext, FILE_TYPE.audio_clip)];
+  }
   if (item.kind === "process_snapshot") return [processTable(item, json(plaintext))];
   if (item.kind === "browser_history") return [visitsTable(item, json(plaintext))];
   if (item.kind === "handin_backup") {

@@ -285,11 +285,18 @@ function table(caption, head, rows) {
 }
 
 /** Readable views of the structured kinds; pictures and anything else through staff-keys' render. */
-const MEDIA = new Set(["webcam_clip", "audio_clip", "room_scan"]); // not playable under this page's CSP yet
+// Camera clips and room scans are MPEG-4 Part 2 video (what OpenCV's bundled encoder writes), which
+// no browser plays; sound clips are WAV, which every browser plays.
+const VIDEO = new Set(["webcam_clip", "room_scan"]);
 
 function view(item, plaintext) {
-  if (MEDIA.has(item.kind)) {
-    return el("p", { text: `This ${words(item.kind)} (${KB(plaintext.length)}) opened correctly, but this page cannot play recordings yet.` });
+  if (item.kind === "audio_clip") {
+    const url = URL.createObjectURL(new Blob([plaintext], { type: "audio/wav" }));
+    viewerUrls.push(url);
+    return el("audio", { controls: true, src: url, "aria-label": `Sound clip captured ${fmtTime(item.captured_at)}` });
+  }
+  if (VIDEO.has(item.kind)) {
+    return el("p", { text: `This ${words(item.kind)} (${KB(plaintext.length)}) opened correctly, but its video format (MPEG-4 Part 2) cannot be played in a browser.` });
   }
   if (item.kind === "process_snapshot" || item.kind === "browser_history") {
     let doc;
