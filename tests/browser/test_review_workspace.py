@@ -233,11 +233,14 @@ def test_an_invigilator_reads_but_cannot_decide(tab, server, installation, tmp_p
     expect(tab.locator("#decision-form")).to_have_count(0)
 
 
-def test_a_sound_clip_plays_in_the_page(tab, server, installation, tmp_path):
-    """Decrypted in the page and played from a blob: URL, which the page's CSP allows for media."""
+def test_a_sound_clip_plays_then_the_idle_key_locks_and_closes_it(tab, server, installation, tmp_path):
+    """Decrypted in the page and played from a blob: URL, which the page's CSP allows for media. Left
+    alone for the idle time (the page's clock is Playwright's), the key is forgotten and what was
+    open is closed."""
     with httpx.Client(base_url=server.url, timeout=30) as http:
         world = reviewable_exam(http, installation, tmp_path)
     log_in(tab, server.url, "reviewer@uni.example")
+    tab.clock.install()
     tab.goto(f"/exams/{world.exam_id}/review")
     tab.get_by_role("button", name=f"Open candidate {world.pseudonyms['quiet']}").click()
     tab.get_by_label("Key passphrase").fill(KEY_PASSPHRASE)
@@ -251,3 +254,12 @@ def test_a_sound_clip_plays_in_the_page(tab, server, installation, tmp_path):
     tab.wait_for_function("() => document.querySelector('#viewer-body audio').readyState >= 1", timeout=SLOW)
     duration = tab.evaluate("document.querySelector('#viewer-body audio').duration")
     assert abs(duration - 1.0) < 0.05
+
+    idle = installation.container.settings.web_session_idle_seconds
+    tab.clock.fast_forward((idle - 10) * 1000)
+    expect(tab.locator("#viewer-body audio")).to_have_count(1)  # not yet
+    tab.clock.fast_forward(20 * 1000)
+    expect(tab.locator("#key-status")).to_contain_text("locked again after a while without use")
+    expect(tab.locator("#viewer-body audio")).to_have_count(0)
+    expect(tab.locator("#viewer")).to_be_hidden()
+    expect(tab.get_by_label("Key passphrase")).to_be_visible()
