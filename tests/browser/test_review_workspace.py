@@ -233,7 +233,9 @@ def test_an_invigilator_reads_but_cannot_decide(tab, server, installation, tmp_p
     expect(tab.locator("#decision-form")).to_have_count(0)
 
 
-def test_a_sound_clip_plays_then_the_idle_key_locks_and_closes_it(tab, server, installation, tmp_path):
+def test_sound_and_camera_clips_play_then_the_idle_key_locks_and_closes_them(
+    tab, server, installation, tmp_path
+):
     """Decrypted in the page and played from a blob: URL, which the page's CSP allows for media. Left
     alone for the idle time (the page's clock is Playwright's), the key is forgotten and what was
     open is closed."""
@@ -254,12 +256,18 @@ def test_a_sound_clip_plays_then_the_idle_key_locks_and_closes_it(tab, server, i
     tab.wait_for_function("() => document.querySelector('#viewer-body audio').readyState >= 1", timeout=SLOW)
     duration = tab.evaluate("document.querySelector('#viewer-body audio').duration")
     assert abs(duration - 1.0) < 0.05
+    # A camera clip: an animated WebP, played by the browser as a picture.
+    tab.locator("#evidence tr[data-kind=webcam_clip]").get_by_role("button", name=re.compile("^Open")).click()
+    clip = tab.locator("#viewer-body img")
+    expect(clip).to_be_visible(timeout=SLOW)
+    assert clip.evaluate("async img => { await img.decode(); return img.naturalWidth; }") == 320
+    expect(tab.locator("#viewer-body audio")).to_have_count(0)  # the sound clip was closed
 
     idle = installation.container.settings.web_session_idle_seconds
     tab.clock.fast_forward((idle - 10) * 1000)
-    expect(tab.locator("#viewer-body audio")).to_have_count(1)  # not yet
+    expect(tab.locator("#viewer-body img")).to_have_count(1)  # not yet
     tab.clock.fast_forward(20 * 1000)
     expect(tab.locator("#key-status")).to_contain_text("locked again after a while without use")
-    expect(tab.locator("#viewer-body audio")).to_have_count(0)
+    expect(tab.locator("#viewer-body img")).to_have_count(0)
     expect(tab.locator("#viewer")).to_be_hidden()
     expect(tab.get_by_label("Key passphrase")).to_be_visible()

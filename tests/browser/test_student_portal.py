@@ -30,7 +30,7 @@ from invigil.sessions.models import ExamSession
 from tests.browser.test_portal_page import with_a_typo
 from tests.factories import FULL_POLICY, login, make_exam
 from tests.integration.agentkit import activate
-from tests.integration.reviewkit import tone
+from tests.integration.reviewkit import moving_picture, tone
 
 MARK = "PORTAL-MARKER-7d21"
 SITE = "https://docs.python.org/3/library/zoneinfo.html"
@@ -43,6 +43,7 @@ def handed_in(server, installation) -> dict[str, Any]:
     policy = {
         **FULL_POLICY,
         "browser_history": {"enabled": True},
+        "webcam": {**FULL_POLICY["webcam"], "mode": "clips", "clip_seconds": 2},
         "microphone": {"enabled": True, "mode": "recording", "clip_seconds": 5},
     }
     exam = make_exam(installation, n=2, policy=policy)
@@ -58,6 +59,7 @@ def handed_in(server, installation) -> dict[str, Any]:
         }
         a.upload("browser_history", json.dumps(visits).encode())
         a.upload("audio_clip", tone())
+        a.upload("webcam_clip", moving_picture())
         handin = a.upload("handin_file", f"My answers. {MARK}".encode())
         assert a.handin([handin], portal=portal).status_code == 200
         # A reviewer looks at the list of recordings, a flag is raised, a decision is recorded.
@@ -104,17 +106,18 @@ def test_the_student_sees_everything_in_english_then_danish(browser, handed_in, 
     expect(page.locator("#flags")).to_contain_text(T_EN["b_process.forbidden"])
     expect(page.locator("#access-log")).to_contain_text("Reviewer (ref. ")
     expect(page.locator("#decisions")).to_contain_text("a music player")
-    expect(page.locator("#items .sealed")).to_have_count(6)  # listed, still sealed
+    expect(page.locator("#items .sealed")).to_have_count(7)  # listed, still sealed
 
     page.get_by_label(T_EN["secret_label"]).fill(secret.lower())
     page.get_by_role("button", name=T_EN["open_button"]).click()
-    expect(page.locator("#status")).to_have_text(T_EN["js_opened"].format(n=6, total=6), timeout=20_000)
+    expect(page.locator("#status")).to_have_text(T_EN["js_opened"].format(n=7, total=7), timeout=20_000)
     screen = page.locator(".kind-screenshot img")
     assert natural_size(screen) == [640, 400]  # the decrypted PNG, drawn by the browser
     assert screen.get_attribute("alt").startswith("Your screen at ")
     camera = page.locator(".kind-webcam_frame img")
     assert min(natural_size(camera)) > 100  # the decrypted JPEG
     assert camera.get_attribute("alt").startswith("Your camera's picture at ")
+    assert natural_size(page.locator(".kind-webcam_clip img")) == [320, 240]  # the clip, moving
     programs = page.locator(".kind-process_snapshot table")
     expect(programs.locator("thead")).to_contain_text(T_EN["js_col_program"])
     expect(programs.locator("tbody")).to_contain_text(MARK + ".exe")
@@ -140,7 +143,7 @@ def test_the_student_sees_everything_in_english_then_danish(browser, handed_in, 
     field.focus()
     page.keyboard.type(secret)
     page.keyboard.press("Enter")
-    expect(page.locator("#status")).to_have_text(T_DA["js_opened"].format(n=6, total=6), timeout=20_000)
+    expect(page.locator("#status")).to_have_text(T_DA["js_opened"].format(n=7, total=7), timeout=20_000)
     expect(page.locator(".kind-process_snapshot thead")).to_contain_text(T_DA["js_col_pid"])
     assert page.locator(".kind-screenshot img").get_attribute("alt").startswith("Din skærm 20")
     expect(page.locator("#access-log")).to_contain_text(T_DA["who_reviewer"])
@@ -152,7 +155,7 @@ def test_the_student_sees_everything_in_english_then_danish(browser, handed_in, 
     assert page.locator("#items img").count() == 0
     assert page.locator("#items audio").count() == 0
     assert page.locator("#items table").count() == 0
-    expect(page.locator("#items .sealed")).to_have_count(6)
+    expect(page.locator("#items .sealed")).to_have_count(7)
     assert not errors, errors
     context.close()
 
@@ -194,7 +197,7 @@ def test_the_downloaded_copy_opens_offline_in_the_language_of_the_page(browser, 
     expect(page.locator("#status")).to_have_text(T_DA["js_length"].format(n=4))
     page.fill("#secret", secret_from_private(handed_in["candidate"]))
     page.click("#open")
-    expect(page.locator("#status")).to_have_text(T_DA["opener_opened"].format(n=6), timeout=20_000)
-    assert page.locator("#items img").count() == 2
+    expect(page.locator("#status")).to_have_text(T_DA["opener_opened"].format(n=7), timeout=20_000)
+    assert page.locator("#items img").count() == 3  # screenshot, camera picture, camera clip
     expect(page.locator("#items")).to_contain_text(T_DA["kind_process_snapshot"])
     context.close()

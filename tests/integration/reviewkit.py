@@ -35,6 +35,7 @@ from tests.integration.flagkit import ESSAY, FORBIDDEN_POLICY, analysis_account,
 POLICY: dict[str, Any] = {
     **FULL_POLICY,
     **FORBIDDEN_POLICY,
+    "webcam": {**FULL_POLICY["webcam"], "mode": "clips", "clip_seconds": 2},
     "microphone": {"enabled": True, "mode": "recording", "clip_seconds": 5},
 }
 
@@ -64,6 +65,21 @@ def tone(seconds: float = 1.0, rate: int = 16000) -> bytes:
             )
         )
     return buf.getvalue()
+
+
+def moving_picture(frames: int = 20, size: tuple[int, int] = (320, 240)) -> bytes:
+    """A real animated WebP, as the agent records a camera clip: a bar sweeping across."""
+    from PIL import Image, ImageDraw
+
+    images = []
+    for i in range(frames):
+        image = Image.new("RGB", size, (40, 40, 48))
+        x = i * size[0] // frames
+        ImageDraw.Draw(image).rectangle((x, 0, x + 20, size[1]), fill=(230, 200, 60))
+        images.append(image)
+    out = io.BytesIO()
+    images[0].save(out, "WEBP", save_all=True, append_images=images[1:], duration=100, loop=0)
+    return out.getvalue()
 
 
 def picture(text: str, size: tuple[int, int] = (480, 300), jpeg: bool = False) -> bytes:
@@ -149,6 +165,7 @@ def reviewable_exam(http: httpx.Client, inst: Installation, tmp: Path) -> Review
     )
     _put(quiet, "process_snapshot", processes(), now - timedelta(minutes=30))
     _put(quiet, "audio_clip", tone(), now - timedelta(minutes=29))
+    _put(quiet, "webcam_clip", moving_picture(), now - timedelta(minutes=28))
     _events(
         quiet,
         ("usb-in-00000001", "storage.inserted", now - timedelta(minutes=20), {"bus": "usb"}),

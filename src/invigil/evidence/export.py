@@ -30,8 +30,8 @@ EXTENSIONS = {
     "webcam_frame": "jpg",
     "id_photo": "jpg",
     "reference_photo": "jpg",
-    "room_scan": "mp4",
-    "webcam_clip": "mp4",
+    "room_scan": "jpg",  # pictures of the room, one after the other
+    "webcam_clip": "webp",  # animated (agent/sources/real/webcam.py)
     "audio_clip": "wav",
     "process_snapshot": "json",
     "browser_history": "json",

@@ -43,10 +43,14 @@ const keyring = new Keyring({
   },
 });
 
-const IMAGE = { screenshot: "image/png", webcam_frame: "image/jpeg", id_photo: "image/jpeg", reference_photo: "image/jpeg" };
-const ALT = { screenshot: t.js_alt_screenshot, webcam_frame: t.js_alt_camera };
-const FILE_TYPE = { webcam_clip: "video/mp4", room_scan: "video/mp4", audio_clip: "audio/wav" };
-const EXTENSION = { webcam_clip: "mp4", room_scan: "mp4", audio_clip: "wav", handin_file: "bin" };
+// Camera clips are animated WebP (an <img> plays them); room scans are camera pictures.
+const IMAGE = {
+  screenshot: "image/png", webcam_frame: "image/jpeg", webcam_clip: "image/webp", room_scan: "image/jpeg",
+  id_photo: "image/jpeg", reference_photo: "image/jpeg",
+};
+const ALT = { screenshot: t.js_alt_screenshot, webcam_frame: t.js_alt_camera, webcam_clip: t.js_alt_camera, room_scan: t.js_alt_camera };
+const FILE_TYPE = { audio_clip: "audio/wav" };
+const EXTENSION = { audio_clip: "wav", handin_file: "bin" };
 
 function blobUrl(bytes, type) {
   const url = URL.createObjectURL(new Blob([bytes], { type }));

@@ -285,18 +285,12 @@ function table(caption, head, rows) {
 }
 
 /** Readable views of the structured kinds; pictures and anything else through staff-keys' render. */
-// Camera clips and room scans are MPEG-4 Part 2 video (what OpenCV's bundled encoder writes), which
-// no browser plays; sound clips are WAV, which every browser plays.
-const VIDEO = new Set(["webcam_clip", "room_scan"]);
-
+// Sound clips are WAV; camera clips are animated WebP and play as pictures (staff-keys' render).
 function view(item, plaintext) {
   if (item.kind === "audio_clip") {
     const url = URL.createObjectURL(new Blob([plaintext], { type: "audio/wav" }));
     viewerUrls.push(url);
     return el("audio", { controls: true, src: url, "aria-label": `Sound clip captured ${fmtTime(item.captured_at)}` });
-  }
-  if (VIDEO.has(item.kind)) {
-    return el("p", { text: `This ${words(item.kind)} (${KB(plaintext.length)}) opened correctly, but its video format (MPEG-4 Part 2) cannot be played in a browser.` });
   }
   if (item.kind === "process_snapshot" || item.kind === "browser_history") {
     let doc;

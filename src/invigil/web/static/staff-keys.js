@@ -92,7 +92,11 @@ export class StaffKeys {
   }
 }
 
-const IMAGE_TYPES = { screenshot: "image/png", webcam_frame: "image/jpeg", id_photo: "image/jpeg", reference_photo: "image/jpeg", room_scan: "image/jpeg" };
+// Webcam clips are animated WebP (agent/sources/real/webcam.py): an <img> plays them.
+const IMAGE_TYPES = {
+  screenshot: "image/png", webcam_frame: "image/jpeg", webcam_clip: "image/webp", id_photo: "image/jpeg",
+  reference_photo: "image/jpeg", room_scan: "image/jpeg",
+};
 
 /** An element showing an opened item: a picture for images, readable text otherwise. The caller
  * revokes `urls` when it clears the view. */

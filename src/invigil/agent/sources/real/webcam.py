@@ -1,10 +1,9 @@
-"""Webcam snapshots (JPEG) or short clips (MP4) through OpenCV. The camera is a device index, or a
-video file (tests, and a reviewer replaying a recording): a file loops when it reaches its end."""
+"""Webcam snapshots (JPEG) or short clips (animated WebP) through OpenCV. The camera is a device index,
+or a video file (tests, and a reviewer replaying a recording): a file loops when it reaches its end."""
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,9 @@ from typing import Any
 
 JPEG_QUALITY = 85
 CLIP_FPS = 10.0
+CLIP_WIDTH = 320  # clips show what happened, not detail: small to hold, seal and send
+CLIP_QUALITY = 60
+MAX_CLIP_FRAMES = 50
 
 
 class CameraUnavailable(RuntimeError):
@@ -98,9 +100,15 @@ class WebcamFrame:
 
 
 class WebcamClip:
-    """``webcam_clip`` evidence: ``seconds`` of video at about 10 frames a second, MP4 (mp4v).
+    """``webcam_clip`` evidence: ``seconds`` of video at about 10 frames a second (at most
+    ``MAX_CLIP_FRAMES``: a longer clip gets fewer frames a second), as an animated WebP at most
+    ``CLIP_WIDTH`` pixels wide. Pillow encodes the frames all at once, so their number bounds the
+    memory a clip takes (50 frames of 320 x 240: 11.5 MB).
 
-    From a device the clip takes its real time; from a file it takes the next ``seconds`` of the file.
+    Animated WebP because every browser plays it in an ``<img>``, so the reviewer and the student see
+    the clip decrypted in their page; OpenCV's wheels can only write MPEG-4 Part 2, which no browser
+    plays. Built in memory: the plaintext clip never touches the disk. From a device the clip takes
+    its real time; from a file it takes the next ``seconds`` of the file.
     """
 
     kind = "webcam_clip"
@@ -109,31 +117,40 @@ class WebcamClip:
         self.camera, self.seconds = camera, seconds
 
     def capture(self) -> bytes:
-        import cv2
-
         first = self.camera.read()
         height, width = first.shape[:2]
-        n = max(1, round(self.seconds * CLIP_FPS))
-        step = max(1, round(self.camera.fps() / CLIP_FPS)) if self.camera.is_file else 1
-        fd, name = tempfile.mkstemp(suffix=".mp4", prefix="invigil-clip-")
-        os.close(fd)
-        try:
-            writer = cv2.VideoWriter(name, cv2.VideoWriter.fourcc(*"mp4v"), CLIP_FPS, (width, height))
-            if not writer.isOpened():
-                raise CameraUnavailable("OpenCV cannot write MP4 clips on this computer")
-            try:
-                writer.write(first)
-                started = time.monotonic()
-                for i in range(1, n):
-                    for _ in range(step):
-                        frame = self.camera.read()
-                    if frame.shape[:2] != (height, width):
-                        frame = cv2.resize(frame, (width, height))
-                    writer.write(frame)
-                    if not self.camera.is_file:  # keep real time: one frame every 1/CLIP_FPS seconds
-                        time.sleep(max(0.0, started + i / CLIP_FPS - time.monotonic()))
-            finally:
-                writer.release()
-            return Path(name).read_bytes()
-        finally:  # the plaintext clip never stays on disk
-            Path(name).unlink(missing_ok=True)
+        scale = min(1.0, CLIP_WIDTH / width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        n = max(1, min(round(self.seconds * CLIP_FPS), MAX_CLIP_FRAMES))
+        every = self.seconds / n  # seconds between frames
+        step = max(1, round(self.camera.fps() * every)) if self.camera.is_file else 1
+        frames = [_clip_frame(first, size)]
+        started = time.monotonic()
+        for i in range(1, n):
+            for _ in range(step):
+                frame = self.camera.read()
+            frames.append(_clip_frame(frame, size))
+            if not self.camera.is_file:  # keep real time: one frame every ``every`` seconds
+                time.sleep(max(0.0, started + i * every - time.monotonic()))
+        out = io.BytesIO()
+        frames[0].save(
+            out,
+            "WEBP",
+            save_all=True,
+            append_images=frames[1:],
+            duration=round(1000 * every),
+            loop=0,
+            quality=CLIP_QUALITY,
+            method=2,  # quick: the agent must stay light (docs/benchmarks.md, agent footprint)
+        )
+        return out.getvalue()
+
+
+def _clip_frame(frame: Any, size: tuple[int, int]) -> Any:
+    """An OpenCV BGR frame as a Pillow RGB image of ``size``."""
+    import cv2
+    from PIL import Image
+
+    if (frame.shape[1], frame.shape[0]) != size:
+        frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    return Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
