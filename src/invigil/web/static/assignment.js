@@ -92,6 +92,11 @@ form.addEventListener("submit", async (event) => {
   result.hidden = true;
   try {
     const names = namesOf(files);
+    const limit = Number(form.dataset.maxBytes);
+    const tooLarge = (size) => new Refused(`Sealed, the assignment would be ${Math.ceil(size / 1024)} KiB; the server takes at most `
+      + `${Math.floor(limit / 1024)} KiB (INVIGIL_MAX_REQUEST_BYTES). Make the files smaller, for example by compressing the PDFs.`);
+    const plain = files.reduce((n, f) => n + f.size, 0);
+    if (plain > limit) throw tooLarge(plain); // before reading anything or deriving the key
     const pin = checkPins();
     button.disabled = true;
     progress.hidden = false;
@@ -105,11 +110,7 @@ form.addEventListener("submit", async (event) => {
       sealed.push(await sealFile(key, names[i], new Uint8Array(await file.arrayBuffer())));
     }
     const size = sealed.reduce((n, s) => n + s.length, 0);
-    const limit = Number(form.dataset.maxBytes);
-    if (size > limit) {
-      throw new Refused(`Sealed, the assignment is ${Math.ceil(size / 1024)} KiB; the server takes at most `
-        + `${Math.floor(limit / 1024)} KiB (INVIGIL_MAX_REQUEST_BYTES). Make the files smaller, for example by compressing the PDFs.`);
-    }
+    if (size > limit) throw tooLarge(size); // the headers and tags tipped it over
     const body = new Uint8Array(size);
     sealed.reduce((at, s) => { body.set(s, at); return at + s.length; }, 0);
     progress.value = 95;
