@@ -151,6 +151,24 @@ def test_declined_notice_records_nothing_and_leaves_the_code_usable(server, inst
         assert activate(http, exam.codes[0]).session_id == exam.session_ids[0]
 
 
+def test_too_many_wrong_codes_are_explained_not_retried(server, installation, tmp_path):
+    """The server's guessing limit answers 429 with words for the candidate: the program shows them
+    at once (it does not sit on "Connecting…" retrying into the limit), and keeps nothing."""
+    exam = make_exam(installation, n=1)
+    p = start(server, tmp_path)
+    try:
+        for _ in range(installation.container.settings.activation_max_failures):
+            p.connect(server.url, "ABCD-EFGH-JKMN-PQRS")
+            assert "not valid" in p.wait_for("connect").message
+        p.connect(server.url, exam.codes[0])
+        screen = p.wait_for("connect", timeout=20)
+        assert "Too many wrong activation codes" in screen.message
+        assert screen.tone == "problem"
+    finally:
+        p.quit()
+    assert session_of(installation, exam.session_ids[0]).state == "issued"
+
+
 def test_a_failed_check_blocks_the_start_until_it_passes(server, installation, tmp_path):
     exam = make_exam(installation, n=1)
     broken = {"on": True}

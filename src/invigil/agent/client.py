@@ -70,15 +70,19 @@ class AgentClient:
             response = await self._http.request(method, v1.PREFIX + path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code in (429, 502, 503, 504) or response.status_code >= 500:
+        if response.status_code < 400:
+            return response
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"message": response.text[:200]}
+        body = body if isinstance(body, dict) else {"message": body}
+        # Our own rate limit (wrong activation codes) is a refusal with words for the candidate:
+        # retrying at once only hits it again. Any other 429 (a proxy's) and 5xx pass with time.
+        limited = response.status_code == 429 and body.get("error") == "too_many_requests"
+        if not limited and (response.status_code == 429 or response.status_code >= 500):
             raise TransientError(f"server answered {response.status_code}")
-        if response.status_code >= 400:
-            try:
-                body = response.json()
-            except ValueError:
-                body = {"message": response.text[:200]}
-            raise ProtocolError(response.status_code, body if isinstance(body, dict) else {"message": body})
-        return response
+        raise ProtocolError(response.status_code, body)
 
     async def activate(
         self,
