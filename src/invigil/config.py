@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     max_pending_writes: int = Field(
         default=1000, ge=1, description="Heartbeats and event batches waiting to commit; beyond: 503, retry."
     )
+    group_commit_linger_ms: float = Field(
+        default=10.0,
+        ge=0,
+        le=100,
+        description="How long a group commit waits for more heartbeats and event batches to share it.",
+    )
     max_pending_uploads: int = Field(
         default=64, ge=1, description="Evidence uploads being stored at once per process; beyond: 503, retry."
     )

@@ -67,7 +67,12 @@ class Container:
     def writer(self) -> GroupCommit:
         """Group commit for the agent's small writes (heartbeats, events); its thread starts on first use."""
         threads = 1 if self.engine.dialect.name == "sqlite" else 4  # SQLite: one writer at a time anyway
-        return GroupCommit(self.sessions, max_pending=self.settings.max_pending_writes, threads=threads)
+        return GroupCommit(
+            self.sessions,
+            max_pending=self.settings.max_pending_writes,
+            threads=threads,
+            linger=self.settings.group_commit_linger_ms / 1000,
+        )
 
     @cached_property
     def upload_gate(self) -> Gate:
