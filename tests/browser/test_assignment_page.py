@@ -229,7 +229,8 @@ def test_a_coordinator_seals_and_uploads_the_assignment_in_the_browser(tab, inst
     expect(tab.locator("#assignment-info")).to_contain_text("1, uploaded")
     choose.set_input_files(files[:1])
     tab.get_by_label("PIN", exact=True).fill(pin)
-    tab.get_by_label("PIN again").fill(pin.lower().replace("-", " "))  # typed differently, the same PIN
+    # Typed differently (case, a space for the dash, O for 0 and I for 1): the same PIN.
+    tab.get_by_label("PIN again").fill(pin.lower().replace("-", " ").replace("0", "o").replace("1", "i"))
     submit.click()
     expect(tab.locator("#seal-result")).to_contain_text("Assignment replaced, version 2", timeout=30_000)
     assert open_uploaded(installation, exam.exam_id, pin) == {"Opgave æøå.txt": task}

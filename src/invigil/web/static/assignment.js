@@ -1,7 +1,7 @@
 // The assignment page's "Seal and upload" (templates/admin_assignment.html, ADR 0023): the files are
 // read and sealed here with the exam PIN (pinseal.js), and only the sealed bytes go to
 // PUT /api/v1/staff/exams/{id}/assignment-set with the login cookie and the CSRF header (ADR 0015).
-import { checkPinStrength, forget, generatePin, newKey, sealFile, WeakPin } from "./pinseal.js";
+import { checkPinStrength, forget, generatePin, newKey, normalizePin, sealFile, WeakPin } from "./pinseal.js";
 
 const form = document.getElementById("seal-form");
 const $ = (id) => document.getElementById(id);
@@ -32,10 +32,10 @@ function namesOf(files) {
 
 function checkPins() {
   const pin = $("pin").value, again = $("pin-again").value;
-  checkPinStrength(pin); // WeakPin says why
-  if (pin.replace(/[\s-]/g, "").toUpperCase() !== again.replace(/[\s-]/g, "").toUpperCase()) {
-    throw new WeakPin("The two PINs differ: type the same PIN twice.");
-  }
+  const raw = checkPinStrength(pin); // WeakPin says why
+  let rawAgain = null;
+  try { rawAgain = normalizePin(again); } catch { /* not a PIN at all: they differ */ }
+  if (raw !== rawAgain) throw new WeakPin("The two PINs differ: type the same PIN twice.");
   return pin;
 }
 
