@@ -145,29 +145,24 @@ def test_sqlite_writers_in_many_threads_all_succeed(tmp_path: Path):
 
 
 def test_lingering_gathers_units_arriving_one_by_one_into_one_batch(tmp_path: Path):
-    """Requests a few milliseconds apart share a transaction when the thread waits for them."""
+    """Requests 20 ms apart share a transaction when the thread waits for them (without waiting, the
+    first would commit alone within a millisecond or two)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'l.db'}")
     META.create_all(engine)
+    patient = GroupCommit(make_sessionmaker(engine), linger=0.5)
 
-    async def trickle(gc: GroupCommit) -> list[str]:
+    async def trickle() -> list[str]:
         async def one(i: int) -> str:
-            await asyncio.sleep(i * 0.002)
-            return await gc.run(_add(f"{id(gc)}-{i}"))
+            await asyncio.sleep(i * 0.02)
+            return await patient.run(_add(f"u{i}"))
 
         return await asyncio.gather(*(one(i) for i in range(10)))
 
-    eager, patient = (
-        GroupCommit(make_sessionmaker(engine)),
-        GroupCommit(make_sessionmaker(engine), linger=0.2),
-    )
     try:
-        assert len(asyncio.run(trickle(eager))) == 10
-        assert len(asyncio.run(trickle(patient))) == 10
-        assert eager.batches > 3  # each unit or two alone
-        assert patient.batches <= 2  # the first unit waited for the others
+        assert asyncio.run(trickle()) == [f"u{i}" for i in range(10)]
         assert patient.units == 10
+        assert patient.batches <= 2  # spread over 180 ms, gathered by the 500 ms wait
     finally:
-        eager.close()
         patient.close()
-        engine.dispose()
-    assert len(_names(engine)) == 20
+    assert _names(engine) == {f"u{i}" for i in range(10)}
+    engine.dispose()
