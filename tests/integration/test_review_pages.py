@@ -93,6 +93,10 @@ def test_who_may_open_the_workspace(server, world, role):
             assert 'id="case-file"' not in r.text
         else:
             assert "Not a review you can open" in r.text
+            # Its "Log out" works: the refusal page carries this login's CSRF token too.
+            out = client.post("/logout", data={"csrf_token": _csrf(r)})
+            assert out.status_code == 303, out.text[:300]
+            assert client.get("/home").status_code != 200
 
 
 def test_anonymous_goes_to_login_and_no_exam_ids_can_be_probed(http, server, installation, world):

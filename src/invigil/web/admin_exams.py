@@ -242,7 +242,6 @@ def _form_page(
         "admin_exam_form.html",
         status=status,
         who=who,
-        csrf_token=who.csrf_token,
         exam=exam,
         f=values,
         v=policy,
@@ -276,7 +275,7 @@ def exams_page(request: Request, c: Container = Depends(container)) -> HTMLRespo
             }
             for e in access.visible_exams(db, staff_row(db, who), now)
         ]
-    return templating.render("admin_exams.html", who=who, csrf_token=who.csrf_token, exams=exams)
+    return templating.render("admin_exams.html", who=who, exams=exams)
 
 
 @router.get("/admin/exams/new")
@@ -447,7 +446,6 @@ def exam_page(exam_id: str, request: Request, c: Container = Depends(container))
     return templating.render(
         "admin_exam.html",
         who=who,
-        csrf_token=who.csrf_token,
         exam=view,
         summary=summary,
         retention=retention,

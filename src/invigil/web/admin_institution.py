@@ -51,7 +51,6 @@ def _institution_page(
         "admin_institution.html",
         status=status,
         who=who,
-        csrf_token=who.csrf_token,
         inst=view,
         retention=retention,
         categories=CATEGORIES,
@@ -145,7 +144,6 @@ def _staff_page(
         "admin_staff.html",
         status=status,
         who=who,
-        csrf_token=who.csrf_token,
         people=people,
         roles=ROLE_WORDS,
         error=error,
@@ -179,9 +177,7 @@ async def staff_create(request: Request, c: Container = Depends(container)) -> H
             created = {"email": staff.email, "name": staff.display_name, "role": staff.role}
     except DomainError as exc:
         return _staff_page(c, who, exc.status, exc.message, form=form)
-    return templating.render(
-        "admin_staff_created.html", who=who, csrf_token=who.csrf_token, person=created, password=password
-    )
+    return templating.render("admin_staff_created.html", who=who, person=created, password=password)
 
 
 def _person(db: Any, who: Browser, staff_id: str) -> Staff:

@@ -99,7 +99,6 @@ def _candidates_page(
         "admin_candidates.html",
         status=status,
         who=who,
-        csrf_token=who.csrf_token,
         exam=view,
         rows=rows,
         error=error,
@@ -136,9 +135,7 @@ def _codes_response(
             },
         )
     base = str(request.base_url).rstrip("/")
-    return templating.render(
-        "admin_codes.html", who=who, csrf_token=who.csrf_token, exam=exam, issued=issued, base=base
-    )
+    return templating.render("admin_codes.html", who=who, exam=exam, issued=issued, base=base)
 
 
 @router.post("/admin/exams/{exam_id}/candidates")
@@ -234,7 +231,6 @@ def assignment_page(exam_id: str, request: Request, c: Container = Depends(conta
     return templating.render(
         "admin_assignment.html",
         who=who,
-        csrf_token=who.csrf_token,
         exam=view,
         info=info,
         server=str(request.base_url).rstrip("/"),
@@ -295,7 +291,6 @@ def _access_page(
         "admin_access.html",
         status=status,
         who=who,
-        csrf_token=who.csrf_token,
         exam=view,
         office=who.role in OFFICE,
         assigned=assigned,

@@ -116,7 +116,6 @@ def _privacy_page(
         "admin_privacy.html",
         status=status,
         who=who,
-        csrf_token=who.csrf_token,
         exam=view,
         office=who.role in OFFICE,
         holds=hold_rows,
@@ -264,7 +263,6 @@ def notice_preview(
     return templating.render(
         "admin_notice.html",
         who=who,
-        csrf_token=who.csrf_token,
         exam=view,
         notice=rendered,
         languages=LANGUAGES,

@@ -105,7 +105,6 @@ def board_page(exam_id: str, request: Request, c: Container = Depends(container)
         "board.html",
         csp=security.EVIDENCE_CSP if page["sees_evidence"] else security.PAGE_CSP,
         who=who,
-        csrf_token=who.csrf_token,
         idle_ms=c.settings.web_session_idle_seconds * 1000,
         behaviours={name: means for name, (means, _) in BEHAVIOURS.items()},
         when=_when,

@@ -54,9 +54,7 @@ def _exams(c: Container, who: Browser) -> list[dict[str, Any]]:
 @router.get("/home")
 def home(request: Request, c: Container = Depends(container)) -> HTMLResponse:
     who = browser.require(c, request)
-    return templating.render(
-        "home.html", who=who, csrf_token=who.csrf_token, intro=ROLE_INTRO[who.role], exams=_exams(c, who)
-    )
+    return templating.render("home.html", who=who, intro=ROLE_INTRO[who.role], exams=_exams(c, who))
 
 
 @router.get("/home/exams")
@@ -86,7 +84,6 @@ def unlock_page(request: Request, c: Container = Depends(container)) -> HTMLResp
     return templating.render(
         "unlock.html",
         who=who,
-        csrf_token=who.csrf_token,
         kid=kid,
         idle_ms=c.settings.web_session_idle_seconds * 1000,
     )

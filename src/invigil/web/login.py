@@ -119,7 +119,7 @@ def _second_step(
 @router.get("/login/code")
 def code_page(request: Request, c: Container = Depends(container)) -> Response:
     who = browser.require(c, request, websessions.SECOND_FACTOR)
-    return templating.render("code.html", who=who, csrf_token=who.csrf_token)
+    return templating.render("code.html", who=who)
 
 
 def _check_code(db: Session, staff: Staff, _row: WebSession, code: str, now: datetime) -> None:
@@ -133,9 +133,7 @@ async def code_submit(request: Request, c: Container = Depends(container)) -> Re
     browser.check_csrf(request, who.csrf_token, form)
     outcome = _second_step(c, request, who, form.get("code", "").strip()[:64], _check_code)
     if isinstance(outcome, DomainError):
-        return templating.render(
-            "code.html", status=outcome.status, who=who, csrf_token=who.csrf_token, error=outcome.message
-        )
+        return templating.render("code.html", status=outcome.status, who=who, error=outcome.message)
     raw, _ = outcome
     response = browser.go("/home", request)
     browser.set_cookie(response, browser.COOKIE, raw, c.settings)
@@ -156,7 +154,6 @@ def _enrol_page(who: Browser, status: int = 200, error: str = "") -> HTMLRespons
         "enrol.html",
         status=status,
         who=who,
-        csrf_token=who.csrf_token,
         qr=_qr_svg(uri),
         secret=grouped,
         error=error,

@@ -84,7 +84,6 @@ def workspace(exam_id: str, request: Request, c: Container = Depends(container))
         "review.html",
         csp=security.EVIDENCE_CSP,
         who=who,
-        csrf_token=who.csrf_token,
         exam=facts,
         may_decide=may_decide,
         kid=key.kid if key else None,

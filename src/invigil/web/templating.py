@@ -23,5 +23,10 @@ _env.globals["version"] = __version__
 
 
 def render(name: str, status: int = 200, csp: str = security.PAGE_CSP, **context: Any) -> HTMLResponse:
+    """A page for ``who`` (a web.browser.Browser, or None) carries that login's CSRF token, for its
+    forms and for htmx (base.html), unless the caller passes another."""
+    who = context.get("who")
+    if who is not None:
+        context.setdefault("csrf_token", who.csrf_token)
     html = _env.get_template(name).render(**context)
     return HTMLResponse(html, status_code=status, headers=security.headers(csp))
