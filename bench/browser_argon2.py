@@ -3,7 +3,7 @@ production parameters in Debian's Chromium (web/static/argon2.js), against argon
 
     .venv/bin/python bench/browser_argon2.py          # 5 derivations each, medians
 
-The module is served to the page by Playwright's request routing on a made-up https origin: no
+The modules are served to the page by Playwright's request routing on a made-up https origin: no
 server, no network. The numbers go into docs/benchmarks.md.
 """
 
@@ -15,6 +15,7 @@ import statistics
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -32,22 +33,22 @@ def python_once(salt: bytes) -> tuple[float, str]:
     return time.perf_counter() - start, master.hex()
 
 
+def serve_static(route: Any) -> None:
+    """The page and the modules it imports (argon2.js imports invigil-crypto.js), from web/static."""
+    name = route.request.url.removeprefix(ORIGIN + "/")
+    if name.endswith(".js"):
+        route.fulfill(status=200, content_type="text/javascript", body=(STATIC / name).read_text())
+    else:
+        route.fulfill(status=200, content_type="text/html", body="<!doctype html>")
+
+
 def main() -> None:
     p = pinseal.PRODUCTION
     salts = [os.urandom(16) for _ in range(RUNS)]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
         page = browser.new_page()
-        page.route(
-            f"{ORIGIN}/**",
-            lambda route: route.fulfill(
-                status=200,
-                content_type="text/javascript" if route.request.url.endswith(".js") else "text/html",
-                body=(STATIC / "argon2.js").read_text()
-                if route.request.url.endswith(".js")
-                else "<!doctype html>",
-            ),
-        )
+        page.route(f"{ORIGIN}/**", serve_static)
         page.goto(f"{ORIGIN}/")
         version = browser.version
         js: list[float] = []

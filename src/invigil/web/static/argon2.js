@@ -6,6 +6,8 @@
 // inner loops. The result is checked byte for byte against argon2-cffi (tests/browser/
 // test_assignment_page.py) and its speed is in docs/benchmarks.md (bench/browser_argon2.py).
 
+import { concat } from "./invigil-crypto.js";
+
 // ---- BLAKE2b ---------------------------------------------------------------------------------------
 const IV = Uint32Array.from([
   0xf3bcc908, 0x6a09e667, 0x84caa73b, 0xbb67ae85, 0xfe94f82b, 0x3c6ef372, 0x5f1d36f1, 0xa54ff53a,
@@ -105,12 +107,6 @@ const VERSION = 0x13;
 const TYPE_ID = 2;
 
 const le32 = (n) => Uint8Array.of(n, n >>> 8, n >>> 16, n >>> 24);
-const concat = (...parts) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-};
 
 // H' of RFC 9106 §3.3: BLAKE2b stretched to ``length`` bytes.
 function hashLong(input, length) {

@@ -1,6 +1,7 @@
 // The assignment page's "Seal and upload" (templates/admin_assignment.html, ADR 0023): the files are
 // read and sealed here with the exam PIN (pinseal.js), and only the sealed bytes go to
 // PUT /api/v1/staff/exams/{id}/assignment-set with the login cookie and the CSRF header (ADR 0015).
+import { toHex } from "./invigil-crypto.js";
 import { checkPinStrength, forget, generatePin, newKey, normalizePin, sealFile, WeakPin } from "./pinseal.js";
 
 const form = document.getElementById("seal-form");
@@ -11,7 +12,6 @@ const say = (text, problem = false) => {
   status.classList.toggle("error", problem);
 };
 const memory = (kib) => (kib >= 1024 ? `${Math.floor(kib / 1024)} MiB` : `${kib} KiB`);
-const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
 
 class Refused extends Error {}
 
@@ -48,7 +48,7 @@ async function upload(body) {
     headers: {
       Accept: "application/json",
       "Content-Type": "application/octet-stream",
-      "Invigil-Sha256": hex(await crypto.subtle.digest("SHA-256", body)),
+      "Invigil-Sha256": toHex(await crypto.subtle.digest("SHA-256", body)),
       "X-CSRF-Token": form.dataset.csrf,
     },
     body,

@@ -29,7 +29,7 @@ export class BadSecret extends InvigilCryptoError {}
 
 // ---- bytes -----------------------------------------------------------------------------------------
 const bytes = (x) => (x instanceof Uint8Array ? x : new Uint8Array(x));
-const concat = (...parts) => {
+export const concat = (...parts) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }

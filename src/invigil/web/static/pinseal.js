@@ -10,7 +10,7 @@
 // The PIN rules mirror src/invigil/kit/pin.py; tests/browser/test_assignment_page.py holds the two
 // to the same answers.
 import { argon2id } from "./argon2.js";
-import { b64encode, canonicalJson } from "./invigil-crypto.js";
+import { b64encode, canonicalJson, concat } from "./invigil-crypto.js";
 
 const subtle = globalThis.crypto.subtle;
 const utf8 = new TextEncoder();
@@ -87,12 +87,6 @@ async function hkdf(master, salt, info, length) {
   const key = await subtle.importKey("raw", master, "HKDF", false, ["deriveBits"]);
   return new Uint8Array(await subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info }, key, length * 8));
 }
-const join = (...parts) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-};
 const NUL = Uint8Array.of(0);
 const random = (n) => crypto.getRandomValues(new Uint8Array(n));
 
@@ -106,7 +100,7 @@ export async function newKey(pin, examId, kdf, onProgress) {
   const master = await argon2id(utf8.encode(raw), salt, {
     memoryKib: kdf.memory_kib, iterations: kdf.iterations, parallelism: kdf.parallelism, hashLength: 32,
   }, onProgress);
-  const check = await hkdf(master, new Uint8Array(32), join(utf8.encode("invigil/v1/assignment-check"), NUL, utf8.encode(examId)), 16);
+  const check = await hkdf(master, new Uint8Array(32), concat(utf8.encode("invigil/v1/assignment-check"), NUL, utf8.encode(examId)), 16);
   return { examId, kdf, salt, master, check };
 }
 
@@ -122,9 +116,9 @@ export async function sealFile(key, name, data) {
   const body = utf8.encode(canonicalJson(header));
   const length = new Uint8Array(4);
   new DataView(length.buffer).setUint32(0, body.length);
-  const prefix = join(MAGIC, length, body);
+  const prefix = concat(MAGIC, length, body);
   const aad = new Uint8Array(await subtle.digest("SHA-256", prefix));
-  const info = join(utf8.encode("invigil/v1/assignment-file"), NUL, utf8.encode(key.examId), NUL, utf8.encode(name));
+  const info = concat(utf8.encode("invigil/v1/assignment-file"), NUL, utf8.encode(key.examId), NUL, utf8.encode(name));
   const fileKey = await subtle.importKey("raw", await hkdf(key.master, fileSalt, info, 32), "AES-GCM", false, ["encrypt"]);
   const count = Math.max(1, Math.ceil(data.length / CHUNK));
   const out = new Uint8Array(prefix.length + data.length + TAG * count);
