@@ -1,6 +1,7 @@
-"""Heartbeat, event batch and evidence upload as plain ASGI, ahead of FastAPI's routing.
+"""Activation, heartbeat, event batch and evidence upload as plain ASGI, ahead of FastAPI's routing.
 
-These three are nearly every request an agent makes (10,000 candidates ≈ 2,200 a second). Through
+These four are nearly every request an agent makes (10,000 candidates ≈ 2,200 a second, and two
+activations each in the half hour before the exam). Through
 FastAPI each paid for routing over every route, the dependency solver, request and response model
 machinery and several middleware layers: about a fifth of the server's CPU in the profile
 (docs/benchmarks.md, docs/adr/0011-lean-hot-path.md). Here the path is matched with two string
@@ -29,12 +30,14 @@ from invigil.http import (
     STORAGE_RETRY_AFTER,
     bearer_token,
     domain_error_headers,
+    scope_bucket,
     storage_problem,
     validation_problem,
 )
 from invigil.kit.errors import DomainError
 from invigil.protocol import v1
 
+_ACTIVATE = v1.PREFIX + "/activate"
 _HEARTBEAT = v1.PREFIX + "/heartbeat"
 _EVENTS = v1.PREFIX + "/events"
 _EVIDENCE = v1.PREFIX + "/evidence/"
@@ -67,10 +70,10 @@ class HotRoutes:
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        if method == "POST" and path in (_HEARTBEAT, _EVENTS):
+        if method == "POST" and path in (_HEARTBEAT, _EVENTS, _ACTIVATE):
             if not _json_or_unsaid(scope):
                 return None  # FastAPI decides what a non-JSON body means, as before
-            return self._heartbeat if path == _HEARTBEAT else self._events
+            return {_HEARTBEAT: self._heartbeat, _EVENTS: self._events, _ACTIVATE: self._activate}[path]
         if method == "PUT" and path.startswith(_EVIDENCE):
             item_id = path[len(_EVIDENCE) :]
             if item_id and "/" not in item_id:
@@ -84,6 +87,15 @@ class HotRoutes:
     async def _events(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read(receive, None)
         await _answer(send, lambda: self._json(scope, body, v1.EventBatch, ingest.events))
+
+    async def _activate(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _read(receive, None)
+
+        async def work() -> tuple[int, BaseModel]:
+            request = v1.ActivateRequest.model_validate_json(body)
+            return 200, await ingest.activate(self.c, scope_bucket(scope), request)
+
+        await _answer(send, work)
 
     async def _json(
         self, scope: Scope, body: bytes, model: type[BaseModel], work: Callable[..., Awaitable[BaseModel]]

@@ -42,7 +42,13 @@ def require_bearer(request: Request) -> str:
 
 def client_bucket(request: Request) -> str:
     """The client's network, never its full address (kit/minimal.py)."""
-    return network_of(request.client.host if request.client else "unknown")
+    return scope_bucket(request.scope)
+
+
+def scope_bucket(scope: Scope) -> str:
+    """``client_bucket`` of a plain ASGI request (hotroutes.py)."""
+    client = scope.get("client")
+    return network_of(client[0] if client else "unknown")
 
 
 def domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:

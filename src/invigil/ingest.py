@@ -1,12 +1,14 @@
-"""The three agent requests that arrive by the thousand — heartbeat, event batch, evidence upload —
-from a parsed request to its answer, in one place for both ways in: the FastAPI endpoints (which
-also document them in OpenAPI) and the plain ASGI routes in front of FastAPI (``hotroutes.py``).
+"""The agent requests that arrive by the thousand — activation (in a burst before the exam),
+heartbeat, event batch, evidence upload — from a parsed request to its answer, in one place for
+both ways in: the FastAPI endpoints (which also document them in OpenAPI) and the plain ASGI routes
+in front of FastAPI (``hotroutes.py``).
 
 No web framework here: the callers pass the bearer token, the validated body, the headers (a
 mapping with lower-case names) and the raw body, and turn the answer or the ``DomainError`` into a
-response. Heartbeats and event batches are units of group commit (kit/groupcommit.py); an upload
-writes its blob on the thread pool and its row through group commit when it can
-(evidence/hotpath.py), else through ``service.put`` on the thread pool.
+response. Activation is a unit of group commit in its common case (sessions/fastactivate.py), else
+``service.activate`` on the thread pool. Heartbeats and event batches are units of group commit
+(kit/groupcommit.py); an upload writes its blob on the thread pool and its row through group commit
+when it can (evidence/hotpath.py), else through ``service.put`` on the thread pool.
 """
 
 from __future__ import annotations
@@ -25,8 +27,42 @@ from invigil.flags import queue as analysis
 from invigil.kit.clock import utcnow
 from invigil.kit.errors import BadRequest, DomainError, PayloadTooLarge
 from invigil.protocol import v1
-from invigil.sessions import hotpath, service
+from invigil.sessions import fastactivate, hotpath, ratelimit, service
 from invigil.sessions.models import ExamSession
+
+
+def limits(c: Container) -> service.Limits:
+    s = c.settings
+    return service.Limits(s.heartbeat_interval_seconds, s.max_request_bytes, s.offline_after_seconds)
+
+
+async def activate(c: Container, bucket: str, req: v1.ActivateRequest) -> v1.ActivateResponse:
+    """``bucket``: the client's network, for the wrong-code rate limit (http.client_bucket)."""
+    now, s = utcnow(), c.settings
+
+    def fast(db: Session) -> v1.ActivateResponse | DomainError | None:
+        window = s.activation_window_seconds
+        return fastactivate.attempt(db, req, bucket, now, limits(c), s.activation_max_failures, window)
+
+    answer = await c.writer.run(fast)
+    if isinstance(answer, DomainError):
+        raise answer
+    if answer is not None:
+        return answer
+    return await to_thread.run_sync(_activate, c, bucket, req, now)
+
+
+def _activate(c: Container, bucket: str, req: v1.ActivateRequest, now: datetime) -> v1.ActivateResponse:
+    s = c.settings
+    with c.uow() as db:
+        ratelimit.check(db, bucket, now, s.activation_max_failures, s.activation_window_seconds)
+    try:
+        with c.uow() as db:
+            return service.activate(db, req, now, limits(c))
+    except service.WrongCode:
+        with c.uow() as db:
+            ratelimit.record_failure(db, bucket, now, s.activation_window_seconds)
+        raise
 
 
 async def heartbeat(c: Container, token: str | None, body: v1.Heartbeat) -> v1.HeartbeatAck:

@@ -1,8 +1,11 @@
-"""The lean hot path (hotroutes.py, ingest.py, evidence/hotpath.py, sessions/tokencache.py): the same
-answers as FastAPI, and an ended session refused at once although its token is cached.
-Runs on SQLite and PostgreSQL."""
+"""The lean hot path (hotroutes.py, ingest.py, sessions/fastactivate.py, evidence/hotpath.py,
+sessions/tokencache.py): the same answers and records as FastAPI and the full service path, an
+ended session refused at once although its token is cached, and a code used once however many
+agents race for it. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -12,11 +15,11 @@ from invigil.evidence.models import EvidenceItem
 from invigil.kit import tokens
 from invigil.kit.clock import utcnow
 from invigil.protocol import v1
-from invigil.sessions import tokencache
+from invigil.sessions import service, tokencache
 from invigil.sessions.models import Event, ExamSession
 from invigil.sessions.states import State, move
 from tests.factories import make_exam
-from tests.integration.agentkit import activate
+from tests.integration.agentkit import activate, activation_body, new_candidate_key, public_b64
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 200
 
@@ -127,3 +130,88 @@ def test_hot_answers_look_like_fastapis(http, exam):
     assert r.status_code == 422
     assert "seq" in r.json()["message"]
     assert "sent_at" in r.json()["message"]
+
+
+# -- activation ------------------------------------------------------------------------------------
+
+_SAME_FOR_EVERYONE = ("state", "notice_version", "agent_info", "key_generation")
+
+
+def _row(installation, session_id: str) -> ExamSession:
+    with installation.container.uow() as db:
+        session = db.get(ExamSession, session_id)
+        assert session is not None
+        db.expunge(session)
+        return session
+
+
+def test_hot_activation_answers_and_records_as_the_full_path(http, exam, installation):
+    writer = installation.container.writer
+    units = writer.units
+    agent = activate(http, exam.codes[0])  # over HTTP: 409 notice, then with its version
+    assert writer.units == units + 2  # both attempts were group-commit units, not the full path
+    hot = _row(installation, agent.session_id)
+
+    # The second candidate through service.activate, the full path, with the same request.
+    body = activation_body(exam.codes[1], "f" * 43, new_candidate_key())
+    req = v1.ActivateRequest.model_validate({**body, "notice_version": hot.notice_version})
+    with installation.container.uow() as db:
+        full_answer = service.activate(db, req, utcnow(), service.Limits(10, 8 * 2**20, 30))
+    full = _row(installation, full_answer.session_id)
+
+    assert [getattr(hot, k) for k in _SAME_FOR_EVERYONE] == [getattr(full, k) for k in _SAME_FOR_EVERYONE]
+    assert hot.state == "activated"
+    assert hot.code_used_at == hot.activated_at == hot.notice_accepted_at == hot.key_generation_at
+    assert hot.token_hash == tokens.token_hash(agent.secret)
+    assert hot.candidate_public_key == public_b64(agent.candidate)
+    assert hot.candidate_kid == service.candidate_kid(public_b64(agent.candidate))
+    assert set(agent.act) == set(full_answer.model_dump())
+    assert agent.act["keys"] == full_answer.keys.model_dump()
+    assert agent.act["policy"] == full_answer.policy
+    assert agent.act["exam"]["title"] == full_answer.exam.title
+
+    # The first heartbeat takes the hot path too and starts the session.
+    assert agent.heartbeat(1).json()["state"] == "running"
+    assert _row(installation, agent.session_id).last_seq == 1
+
+
+def test_hot_activation_refuses_as_the_full_path(http, installation):
+    ended = make_exam(installation, n=1, start_offset=-120, minutes=60)
+    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(ended.codes[0], "s" * 40))
+    assert (r.status_code, r.json()["error"]) == (410, "gone")
+    assert "expired" in r.json()["message"]
+    later = make_exam(installation, n=1, start_offset=24 * 60, minutes=60)
+    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(later.codes[0], "s" * 40))
+    assert r.status_code == 403
+    r = http.post(f"{v1.PREFIX}/activate", json={**activation_body(later.codes[0], "s" * 40), "code": "x"})
+    assert (r.status_code, r.json()["error"]) == (401, "invalid_code")
+    bad_key = {**activation_body(ended.codes[0], "s" * 40), "candidate_public_key": "!" * 44}
+    ok_exam = make_exam(installation, n=1)
+    r = http.post(f"{v1.PREFIX}/activate", json={**bad_key, "code": ok_exam.codes[0]})
+    assert r.status_code == 422
+    assert "candidate_public_key" in r.json()["message"]
+    assert _row(installation, ok_exam.session_ids[0]).state == "issued"  # nothing used up
+
+
+def _race(http, code: str, secrets_: list[str], version: str) -> list[httpx.Response]:
+    def one(secret: str) -> httpx.Response:
+        body = {**activation_body(code, secret, new_candidate_key()), "notice_version": version}
+        return http.post(f"{v1.PREFIX}/activate", json=body)
+
+    with ThreadPoolExecutor(len(secrets_)) as pool:
+        return list(pool.map(one, secrets_))
+
+
+def test_one_code_raced_by_many_agents_activates_once(http, exam, installation):
+    probe = http.post(f"{v1.PREFIX}/activate", json=activation_body(exam.codes[0], "p" * 40))
+    version = probe.json()["notice_version"]
+    answers = _race(http, exam.codes[0], [f"{n:02d}" * 20 for n in range(8)], version)
+    assert sorted(r.status_code for r in answers) == [200] + [409] * 7
+    assert all("already used" in r.json()["message"] for r in answers if r.status_code == 409)
+    winner = next(r for r in answers if r.status_code == 200)
+    assert _row(installation, winner.json()["session_id"]).state == "activated"
+
+    # One agent retrying a lost answer many times at once: the same session every time.
+    answers = _race(http, exam.codes[1], ["s" * 40] * 6, version)
+    assert {r.status_code for r in answers} == {200}
+    assert len({r.json()["session_id"] for r in answers}) == 1

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+import threading
+from typing import Any, Protocol
 
-from invigil.exams.models import Exam
 from invigil.exams.retention import parse_retention
-from invigil.institutions.models import Institution
 from invigil.privacy.texts import LANGUAGES, TEXTS
 from invigil.protocol.policy import Policy, parse_policy
 
@@ -53,7 +52,35 @@ def collected(policy: Policy) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def facts(exam: Exam, institution: Institution) -> dict[str, Any]:
+class ExamSettings(Protocol):
+    """What the notice says of an exam: an ``Exam``, or a row with these columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def policy(self) -> dict[str, Any]: ...
+    @property
+    def retention(self) -> dict[str, Any]: ...
+
+
+class ControllerSettings(Protocol):
+    """What the notice says of the institution: an ``Institution``, or a row with these columns."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def dpo_contact(self) -> str: ...
+    @property
+    def privacy(self) -> dict[str, Any]: ...
+
+
+def facts(exam: ExamSettings, institution: ControllerSettings) -> dict[str, Any]:
     policy = parse_policy(exam.policy)
     privacy = institution.privacy or {}
     return {
@@ -73,6 +100,31 @@ def facts(exam: Exam, institution: Institution) -> dict[str, Any]:
 
 def version(f: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(f, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+_versions: dict[str, str] = {}  # the settings a version is made of, serialized -> that version
+_versions_lock = threading.Lock()
+
+
+def current_version(exam: ExamSettings, institution: ControllerSettings) -> str:
+    """``version(facts(exam, institution))``, remembered per set of settings: activation asks on every
+    attempt (twice per candidate), and building the facts validates the whole policy. Keyed by the
+    settings themselves, not by exam, so a changed setting is a new key and never a stale answer."""
+    settings = [exam.id, exam.title, exam.region, exam.policy, exam.retention]
+    controller = [institution.name, institution.region, institution.dpo_contact, institution.privacy]
+    key = json.dumps(
+        [settings, controller],
+        sort_keys=True,
+        default=str,
+    )
+    known = _versions.get(key)
+    if known is None:
+        known = version(facts(exam, institution))
+        with _versions_lock:
+            if len(_versions) >= 1000:  # one entry per exam in use; start over beyond that
+                _versions.clear()
+            _versions[key] = known
+    return known
 
 
 def language(wanted: str | None) -> str:

@@ -10,35 +10,22 @@ from invigil.flags import queue as analysis
 from invigil.http import bearer, client_bucket, container
 from invigil.kit.clock import utcnow
 from invigil.protocol import v1
-from invigil.sessions import ratelimit, service
+from invigil.sessions import service
 
 router = APIRouter(prefix=v1.PREFIX, tags=["agent"])
 
 
-def limits(c: Container) -> service.Limits:
-    s = c.settings
-    return service.Limits(s.heartbeat_interval_seconds, s.max_request_bytes, s.offline_after_seconds)
+# Activations, heartbeats and events are small and many: they go through group commit
+# (kit/groupcommit.py). In a served app the plain ASGI routes (hotroutes.py) answer them before
+# FastAPI is reached; these endpoints document them and serve any app built without that layer.
+# Both call ingest.py.
 
 
 @router.post("/activate", response_model=v1.ActivateResponse)
-def activate(
+async def activate(
     body: v1.ActivateRequest, request: Request, c: Container = Depends(container)
 ) -> v1.ActivateResponse:
-    bucket, now, s = client_bucket(request), utcnow(), c.settings
-    with c.uow() as db:
-        ratelimit.check(db, bucket, now, s.activation_max_failures, s.activation_window_seconds)
-    try:
-        with c.uow() as db:
-            return service.activate(db, body, now, limits(c))
-    except service.WrongCode:
-        with c.uow() as db:
-            ratelimit.record_failure(db, bucket, now, s.activation_window_seconds)
-        raise
-
-
-# Heartbeats and events are small and many: they go through group commit (kit/groupcommit.py). In a
-# served app the plain ASGI routes (hotroutes.py) answer them before FastAPI is reached; these
-# endpoints document them and serve any app built without that layer. Both call ingest.py.
+    return await ingest.activate(c, client_bucket(request), body)
 
 
 @router.post("/heartbeat", response_model=v1.HeartbeatAck)

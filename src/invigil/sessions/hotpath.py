@@ -1,9 +1,10 @@
 """The agent's most frequent requests in single Core statements, for the common case only.
 
-A heartbeat of a running session and the session lookup of an event batch are more than 80 % of all
-agent requests. Through the ORM each costs a full ``ExamSession`` load (and for heartbeats a flush);
-here they are one indexed statement, run on the session's connection (the ORM's execute layer cost
-as much as the statement itself). Everything else — a first heartbeat, an offline session coming
+A heartbeat of a running session (or the first after activation) and the session lookup of an event
+batch are more than 80 % of all agent requests. Through the ORM each costs a full ``ExamSession``
+load (and for heartbeats a flush); here they are one indexed statement, run on the session's
+connection (the ORM's execute layer cost as much as the statement itself). Everything else — an
+offline session coming
 back, a replayed ``seq``, a dead or unknown token — returns None, and the caller takes the full
 path in ``service``, which decides and words the errors.
 """
@@ -42,11 +43,11 @@ _HEARTBEAT = (
     update(_sessions)
     .where(
         _c.token_hash == bindparam("b_token_hash"),
-        _c.state == State.RUNNING.value,
+        _c.state.in_((State.ACTIVATED.value, State.RUNNING.value)),
         _c.offline_since.is_(None),
         _c.last_seq < bindparam("b_seq"),
     )
-    .values(last_seq=bindparam("b_seq"), last_heartbeat_at=bindparam("b_now"))
+    .values(last_seq=bindparam("b_seq"), last_heartbeat_at=bindparam("b_now"), state=State.RUNNING.value)
     .returning(_c.exam_id, _c.state)
 )
 _LOOKUP = select(_c.id, _c.exam_id, _c.state, _c.candidate_kid).where(
@@ -55,8 +56,9 @@ _LOOKUP = select(_c.id, _c.exam_id, _c.state, _c.candidate_kid).where(
 
 
 def heartbeat(db: Session, token: str | None, hb: v1.Heartbeat, now: datetime) -> v1.HeartbeatAck | None:
-    """The next heartbeat of a running session that is not offline: only ``seq`` and the time change,
-    exactly what ``service.heartbeat`` does in that state. None: take the full path."""
+    """The next heartbeat of a running (or just activated) session that is not offline: ``seq`` and
+    the time change and the session is running, exactly what ``service.heartbeat`` does in those
+    states. None: take the full path."""
     if not token:
         return None
     params = {"b_token_hash": tokens.token_hash(token), "b_seq": hb.seq, "b_now": now}

@@ -19,7 +19,7 @@ from invigil.institutions.models import Institution
 from invigil.kit import envelope, minimal, signing, tokens
 from invigil.kit.clock import iso
 from invigil.kit.db import insert_ignore
-from invigil.kit.errors import Conflict, Forbidden, Gone, Invalid, Unauthorized
+from invigil.kit.errors import Conflict, DomainError, Forbidden, Gone, Invalid, Unauthorized
 from invigil.privacy import notice
 from invigil.protocol import v1
 from invigil.protocol.policy import parse_policy
@@ -42,7 +42,27 @@ class Limits:
     offline_after_seconds: int
 
 
-def _describe(when: datetime, exam: Exam) -> str:
+class Schedule(Protocol):
+    """What activation needs of an exam's schedule: an ``Exam``, or a row with these columns."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def timezone(self) -> str: ...
+
+
+class CodeState(Protocol):
+    """What activation needs of a session: an ``ExamSession``, or a row with these columns."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def code_expires_at(self) -> datetime: ...
+
+
+def _describe(when: datetime, exam: Schedule) -> str:
     from zoneinfo import ZoneInfo
 
     return when.astimezone(ZoneInfo(exam.timezone)).strftime("%d %b %Y at %H:%M %Z")
@@ -52,30 +72,56 @@ class NoticeNotAccepted(Conflict):
     code = "notice"
 
 
-def _accepted_notice(db: Session, exam: Exam, version: str | None) -> str:
-    """Nothing is recorded before the candidate has read what will be, and why: the current notice's
-    version, or a 409 that says where to read it (the code is not used up by it)."""
-    institution = db.get(Institution, exam.institution_id)
-    assert institution is not None
-    current = notice.version(notice.facts(exam, institution))
-    if version != current:
-        raise NoticeNotAccepted(
-            "Read what will be recorded during this exam and why, then confirm: the agent shows the "
-            "privacy notice and activates again.",
-            notice_version=current,
-            notice_url=f"/api/v1/exams/{exam.id}/privacy-notice",
+def wrong_code() -> WrongCode:
+    return WrongCode(
+        "This activation code is not valid. Check the code on your exam letter "
+        "(it looks like ABCD-EFGH-JKMN-PQRS)."
+    )
+
+
+def refusal(session: CodeState, exam: Schedule, now: datetime) -> DomainError | None:
+    """Why a code not used before cannot activate now, or None if it can."""
+    if State(session.state) is not State.ISSUED:
+        return Gone("This activation code can no longer be used.")
+    if now > session.code_expires_at or now > exam.ends_at:
+        return Gone(
+            f"This activation code expired on {_describe(min(session.code_expires_at, exam.ends_at), exam)}. "
+            "Ask the exam office for help."
         )
-    return current
+    if now < exam.starts_at - ACTIVATION_OPENS_BEFORE:
+        return Forbidden(
+            f"This exam opens for activation 30 minutes before it starts, on "
+            f"{_describe(exam.starts_at - ACTIVATION_OPENS_BEFORE, exam)}."
+        )
+    return None
+
+
+def notice_refusal(exam_id: str, current: str, version: str | None) -> NoticeNotAccepted | None:
+    """Nothing is recorded before the candidate has read what will be, and why: None if ``version``
+    is the current notice's, else a 409 that says where to read it (the code is not used up by it)."""
+    if version == current:
+        return None
+    return NoticeNotAccepted(
+        "Read what will be recorded during this exam and why, then confirm: the agent shows the "
+        "privacy notice and activates again.",
+        notice_version=current,
+        notice_url=f"/api/v1/exams/{exam_id}/privacy-notice",
+    )
+
+
+def candidate_kid(public_key_b64: str) -> str:
+    try:
+        return envelope.key_id(envelope.public_key_from_b64(public_key_b64))
+    except ValueError as exc:
+        raise Invalid("candidate_public_key is not a base64 X25519 public key.") from exc
 
 
 def activate(db: Session, req: v1.ActivateRequest, now: datetime, limits: Limits) -> v1.ActivateResponse:
+    """Every case of activation (the common one also runs as Core statements: fastactivate.py)."""
     code = tokens.normalize_activation_code(req.code)
     session = repository.by_code_hash(db, tokens.token_hash(code)) if code else None
     if session is None:
-        raise WrongCode(
-            "This activation code is not valid. Check the code on your exam letter "
-            "(it looks like ABCD-EFGH-JKMN-PQRS)."
-        )
+        raise wrong_code()
     exam = exams_repo.get(db, session.exam_id)
     assert exam is not None
     secret_hash = tokens.token_hash(req.session_secret)
@@ -88,30 +134,24 @@ def activate(db: Session, req: v1.ActivateRequest, now: datetime, limits: Limits
             f"This activation code was already used on {_describe(session.code_used_at, exam)}. "
             "Each code works once; if you did not use it, tell the invigilator now."
         )
-    if State(session.state) is not State.ISSUED:
-        raise Gone("This activation code can no longer be used.")
-    if now > session.code_expires_at or now > exam.ends_at:
-        raise Gone(
-            f"This activation code expired on {_describe(min(session.code_expires_at, exam.ends_at), exam)}. "
-            "Ask the exam office for help."
-        )
-    if now < exam.starts_at - ACTIVATION_OPENS_BEFORE:
-        raise Forbidden(
-            f"This exam opens for activation 30 minutes before it starts, on "
-            f"{_describe(exam.starts_at - ACTIVATION_OPENS_BEFORE, exam)}."
-        )
-    try:
-        candidate_key = envelope.public_key_from_b64(req.candidate_public_key)
-    except ValueError as exc:
-        raise Invalid("candidate_public_key is not a base64 X25519 public key.") from exc
-    session.notice_version = _accepted_notice(db, exam, req.notice_version)
+    refused = refusal(session, exam, now)
+    if refused is not None:
+        raise refused
+    kid = candidate_kid(req.candidate_public_key)
+    institution = db.get(Institution, exam.institution_id)
+    assert institution is not None
+    current = notice.current_version(exam, institution)
+    refused = notice_refusal(exam.id, current, req.notice_version)
+    if refused is not None:
+        raise refused
+    session.notice_version = current
     session.notice_accepted_at = now
     session.code_used_at = now
     session.activated_at = now
     session.token_hash = secret_hash
     session.agent_info = minimal.generalise_agent(req.agent)  # never host names or builds
     session.candidate_public_key = req.candidate_public_key
-    session.candidate_kid = envelope.key_id(candidate_key)
+    session.candidate_kid = kid
     move(session, State.ACTIVATED)
     return _activation_response(db, session, exam, limits, now)
 

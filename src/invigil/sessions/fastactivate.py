@@ -1,0 +1,152 @@
+"""Activation in a few Core statements, for the common case only: an unused code, inside its window,
+with a well-formed candidate key — the privacy notice either accepted (the code is used) or not yet
+(the 409 that shows it).
+
+Every candidate of an exam activates within the same half hour, twice (once to be shown the notice,
+once with its version), so at 10,000 candidates this is a burst of thousands of requests a minute.
+Through FastAPI and the ORM an attempt cost 1.4 to 2.3 ms of server CPU and, in the load test, set the
+whole run's p99 (docs/benchmarks.md). Here an attempt is one group-commit unit (kit/groupcommit.py):
+five indexed statements on the session's connection, and the write is one conditional ``UPDATE``.
+
+The rules are ``service``'s: the same refusals (``service.refusal``, ``service.notice_refusal``), the
+same notice version (``notice.current_version``), the same key check and the same answer. Anything
+else — an unknown or used code (the wrong-code counter, the idempotent retry, "already used"), a key
+that does not parse — returns None, and the caller takes ``service.activate``, which words the error.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from invigil.exams.facts import facts as exam_facts
+from invigil.exams.models import Candidate, Exam
+from invigil.institutions.models import Institution
+from invigil.kit import minimal, tokens
+from invigil.kit.errors import DomainError, Invalid
+from invigil.privacy import notice
+from invigil.protocol import v1
+from invigil.sessions import ratelimit, service
+from invigil.sessions.models import ExamSession
+from invigil.sessions.states import State
+
+_sessions = cast(Table, ExamSession.__table__)
+_exams = cast(Table, Exam.__table__)
+_institutions = cast(Table, Institution.__table__)
+_candidates = cast(Table, Candidate.__table__)
+_s = _sessions.c
+
+# Built once: constructing and cache-keying a statement costs more than running it on SQLite.
+_BY_CODE = (
+    select(_s.id, _s.exam_id, _s.state, _s.code_expires_at, _s.code_used_at, _candidates.c.pseudonym)
+    .join(_candidates, _candidates.c.id == _s.candidate_id)
+    .where(_s.code_hash == bindparam("b_code_hash"))
+)
+_e = _exams.c
+_SCHEDULE = (_e.starts_at, _e.ends_at, _e.timezone)
+_EXAM = select(_e.id, _e.institution_id, _e.title, *_SCHEDULE, _e.region, _e.policy, _e.retention).where(
+    _e.id == bindparam("b_id")
+)
+_i = _institutions.c
+_INSTITUTION = select(_i.name, _i.region, _i.dpo_contact, _i.privacy).where(_i.id == bindparam("b_id"))
+# Conditional: a concurrent attempt with the same code (another worker, a retry) finds no row and
+# goes the full way, which answers it as a retry or as "already used".
+_USE_CODE = (
+    update(_sessions)
+    .where(_s.id == bindparam("b_id"), _s.state == State.ISSUED.value, _s.code_used_at.is_(None))
+    .values(
+        state=State.ACTIVATED.value,
+        code_used_at=bindparam("b_now"),
+        activated_at=bindparam("b_now"),
+        notice_version=bindparam("b_notice"),
+        notice_accepted_at=bindparam("b_now"),
+        token_hash=bindparam("b_token_hash"),
+        agent_info=bindparam("b_agent"),
+        candidate_public_key=bindparam("b_public_key"),
+        candidate_kid=bindparam("b_kid"),
+        key_generation=bindparam("b_generation"),
+        key_generation_at=bindparam("b_now"),
+    )
+    .returning(_s.id)
+)
+
+
+def attempt(
+    db: Session,
+    req: v1.ActivateRequest,
+    bucket: str,
+    now: datetime,
+    limits: service.Limits,
+    max_failures: int,
+    window_seconds: int,
+) -> v1.ActivateResponse | DomainError | None:
+    """The answer, or the refusal to raise (returned, not raised: a group-commit unit that raises
+    makes its whole batch run again one by one), or None: take ``service.activate``. Writes only
+    when it answers."""
+    try:
+        return _attempt(db, req, bucket, now, limits, max_failures, window_seconds)
+    except DomainError as refused:
+        return refused
+
+
+def _attempt(
+    db: Session,
+    req: v1.ActivateRequest,
+    bucket: str,
+    now: datetime,
+    limits: service.Limits,
+    max_failures: int,
+    window_seconds: int,
+) -> v1.ActivateResponse | None:
+    ratelimit.check(db, bucket, now, max_failures, window_seconds)
+    code = tokens.normalize_activation_code(req.code)
+    if not code:
+        return None
+    conn = db.connection()
+    session = conn.execute(_BY_CODE, {"b_code_hash": tokens.token_hash(code)}).first()
+    if session is None or session.code_used_at is not None:
+        return None
+    exam = conn.execute(_EXAM, {"b_id": session.exam_id}).one()
+    refused = service.refusal(session, exam, now)
+    if refused is not None:
+        raise refused
+    try:
+        kid = service.candidate_kid(req.candidate_public_key)
+    except Invalid:
+        return None
+    institution = conn.execute(_INSTITUTION, {"b_id": exam.institution_id}).one()
+    current = notice.current_version(exam, institution)
+    refused = service.notice_refusal(exam.id, current, req.notice_version)
+    if refused is not None:
+        raise refused
+    key_set = exam_facts(db, exam.id).key_set()
+    params = {
+        "b_id": session.id,
+        "b_now": now,
+        "b_notice": current,
+        "b_token_hash": tokens.token_hash(req.session_secret),
+        "b_agent": minimal.generalise_agent(req.agent),  # never host names or builds
+        "b_public_key": req.candidate_public_key,
+        "b_kid": kid,
+        "b_generation": key_set.generation,
+    }
+    if conn.execute(_USE_CODE, params).first() is None:
+        return None
+    return v1.ActivateResponse(
+        session_id=session.id,
+        candidate=session.pseudonym,
+        exam=v1.ExamInfo(
+            id=exam.id,
+            title=exam.title,
+            starts_at=exam.starts_at,
+            ends_at=exam.ends_at,
+            timezone=exam.timezone,
+        ),
+        keys=key_set,
+        policy=exam.policy,
+        heartbeat_interval_seconds=limits.heartbeat_interval_seconds,
+        max_chunk_bytes=limits.max_chunk_bytes,
+    )
