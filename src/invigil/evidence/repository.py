@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from invigil.evidence.models import EvidenceItem
-from invigil.kit.db import insert_ignore
+from invigil.kit import rawsql
 from invigil.sessions.models import ExamSession
 from invigil.sessions.states import LIVE
 
@@ -54,29 +54,46 @@ def mark_stored(db: Session, item: EvidenceItem, **values: object) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-# Built once: constructing and cache-keying a statement costs more than running it on SQLite.
-_COUNT = (
+# Built once, run on the driver's cursor (kit/rawsql.py): every upload runs two of them.
+_count = (
     update(_sessions)
     .where(_sessions.c.id == bindparam("b_session_id"))
     .values(items=_sessions.c["items"] + 1, bytes=_sessions.c["bytes"] + bindparam("b_size"))
 )
-_COUNT_IF_LIVE = _COUNT.where(_sessions.c.state.in_(sorted(s.value for s in LIVE)))
+_COUNT = rawsql.Statement(_count)
+_COUNT_IF_LIVE = rawsql.Statement(_count.where(or_(*(_sessions.c.state == s.value for s in sorted(LIVE)))))
 _DROP = delete(_items).where(_items.c.id == bindparam("b_id"))
+STORED_COLUMNS = (
+    "id",
+    "session_id",
+    "exam_id",
+    "client_id",
+    "kind",
+    "status",
+    "size",
+    "received",
+    "sha256",
+    "exam_kid",
+    "blob_key",
+    "captured_at",
+    "received_at",
+    "stored_at",
+)
+_ADD_STORED = rawsql.InsertIgnore(_items, STORED_COLUMNS, unique=["session_id", "client_id"], returning="id")
 
 
 def count_stored(db: Session, session_id: str, size: int, only_if_live: bool = False) -> bool:
     """Add a newly stored item to its session's totals. ``only_if_live``: and only if the session
     still is live (False: it was not counted, and nothing changed)."""
     stmt = _COUNT_IF_LIVE if only_if_live else _COUNT
-    result = db.connection().execute(stmt, {"b_session_id": session_id, "b_size": size})
-    return bool(result.rowcount == 1)
+    return stmt.rowcount(db, {"b_session_id": session_id, "b_size": size}) == 1
 
 
 def add_stored(db: Session, row: dict[str, Any]) -> bool:
-    """Insert an item that is complete and checked, as stored, in one statement (hotpath.py).
-    False: this session already has an item with this client id, and nothing changed."""
-    stmt = insert_ignore(db, _items, ["session_id", "client_id"], returning=("id",))
-    return db.connection().execute(stmt, row).first() is not None  # rowcount is not reliable for INSERT
+    """Insert an item that is complete and checked, as stored, in one statement (hotpath.py), with
+    ``STORED_COLUMNS``. False: this session already has an item with this client id, and nothing
+    changed."""
+    return bool(_ADD_STORED.returned(db, [row]))
 
 
 def drop(db: Session, item_row_id: str) -> None:

@@ -19,10 +19,12 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 
@@ -53,17 +55,34 @@ class WriteLock:
             self._fd = None
 
 
+_TAKE: weakref.WeakKeyDictionary[Engine, Callable[[Connection], None]] = weakref.WeakKeyDictionary()
+
+
+def before_write(conn: Connection) -> None:
+    """Take the write lock for a write that does not pass SQLAlchemy's cursor events (rawsql.py), as
+    those events take it for every other write. Nothing on engines without the lock (PostgreSQL)."""
+    take = _TAKE.get(conn.engine)
+    if take is not None:
+        take(conn)
+
+
 def serialize_writes(engine: Engine, database: str | None, timeout: float = 30.0) -> WriteLock:
     """Install the lock on a SQLite engine; ``database`` is the file (None: in memory)."""
     path = Path(f"{database}.writelock") if database and database != ":memory:" else None
     lock = WriteLock(path, timeout)
     holder: list[int | None] = [None]  # id() of the DBAPI connection in a write transaction
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _before(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def _take(conn: Connection) -> None:
         dbapi = id(conn.connection.dbapi_connection)
-        if holder[0] != dbapi and statement.lstrip()[:7].upper().startswith(_WRITES) and lock.acquire():
+        if holder[0] != dbapi and lock.acquire():
             holder[0] = dbapi
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:7].upper().startswith(_WRITES):
+            _take(conn)
+
+    _TAKE[engine] = _take
 
     def _release(dbapi_connection: Any) -> None:
         if dbapi_connection is not None and holder[0] == id(dbapi_connection):

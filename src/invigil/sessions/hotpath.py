@@ -2,11 +2,10 @@
 
 A heartbeat of a running session (or the first after activation) and the session lookup of an event
 batch are more than 80 % of all agent requests. Through the ORM each costs a full ``ExamSession``
-load (and for heartbeats a flush); here they are one indexed statement, run on the session's
-connection (the ORM's execute layer cost as much as the statement itself). Everything else — an
-offline session coming
-back, a replayed ``seq``, a dead or unknown token — returns None, and the caller takes the full
-path in ``service``, which decides and words the errors.
+load (and for heartbeats a flush); here they are one indexed statement, run on the cursor of the
+session's connection (kit/rawsql.py: SQLAlchemy's execute layer cost more than the statement).
+Everything else — an offline session coming back, a replayed ``seq``, a dead or unknown token —
+returns None, and the caller takes the full path in ``service``, which decides and words the errors.
 """
 
 from __future__ import annotations
@@ -15,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from invigil.kit import tokens
+from invigil.kit import rawsql, tokens
 from invigil.protocol import v1
 from invigil.sessions import service, tokencache
 from invigil.sessions.models import ExamSession
@@ -39,19 +38,19 @@ class SessionRef:
 
 _c = _sessions.c
 # Built once: constructing and cache-keying a statement costs more than running it on SQLite.
-_HEARTBEAT = (
+_HEARTBEAT = rawsql.Statement(
     update(_sessions)
     .where(
         _c.token_hash == bindparam("b_token_hash"),
-        _c.state.in_((State.ACTIVATED.value, State.RUNNING.value)),
+        or_(_c.state == State.ACTIVATED.value, _c.state == State.RUNNING.value),
         _c.offline_since.is_(None),
         _c.last_seq < bindparam("b_seq"),
     )
     .values(last_seq=bindparam("b_seq"), last_heartbeat_at=bindparam("b_now"), state=State.RUNNING.value)
     .returning(_c.exam_id, _c.state)
 )
-_LOOKUP = select(_c.id, _c.exam_id, _c.state, _c.candidate_kid).where(
-    _c.token_hash == bindparam("b_token_hash")
+_LOOKUP = rawsql.Statement(
+    select(_c.id, _c.exam_id, _c.state, _c.candidate_kid).where(_c.token_hash == bindparam("b_token_hash"))
 )
 
 
@@ -62,10 +61,11 @@ def heartbeat(db: Session, token: str | None, hb: v1.Heartbeat, now: datetime) -
     if not token:
         return None
     params = {"b_token_hash": tokens.token_hash(token), "b_seq": hb.seq, "b_now": now}
-    row = db.connection().execute(_HEARTBEAT, params).first()
+    row = _HEARTBEAT.first(db, params)
     if row is None:
         return None
-    return service.heartbeat_ack(db, row.exam_id, row.state, now)
+    exam_id, state = row
+    return service.heartbeat_ack(db, exam_id, state, now)
 
 
 def live_session(db: Session, token: str | None) -> SessionRef | None:
@@ -76,10 +76,11 @@ def live_session(db: Session, token: str | None) -> SessionRef | None:
 
 
 def _live(db: Session, token_hash: str) -> SessionRef | None:
-    row = db.connection().execute(_LOOKUP, {"b_token_hash": token_hash}).first()
-    if row is None or State(row.state) not in LIVE:
+    row = _LOOKUP.first(db, {"b_token_hash": token_hash})
+    if row is None:
         return None
-    return SessionRef(row.id, row.exam_id, row.state, row.candidate_kid)
+    ref = SessionRef(*row)
+    return ref if State(ref.state) in LIVE else None
 
 
 def identity(db: Session, token_hash: str) -> tokencache.Identity | None:

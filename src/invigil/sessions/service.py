@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from invigil.evidence.models import EvidenceItem
@@ -16,9 +16,8 @@ from invigil.exams import repository as exams_repo
 from invigil.exams.facts import facts as exam_facts
 from invigil.exams.models import Candidate, Exam
 from invigil.institutions.models import Institution
-from invigil.kit import envelope, minimal, signing, tokens
+from invigil.kit import envelope, minimal, rawsql, signing, tokens
 from invigil.kit.clock import iso
-from invigil.kit.db import insert_ignore
 from invigil.kit.errors import Conflict, DomainError, Forbidden, Gone, Invalid, Unauthorized
 from invigil.privacy import notice
 from invigil.protocol import v1
@@ -227,6 +226,14 @@ def keys(db: Session, session: ExamSession, now: datetime) -> v1.KeySet:
     return key_set
 
 
+_INSERT_EVENTS = rawsql.InsertIgnore(
+    cast(Table, Event.__table__),
+    ["session_id", "client_id", "type", "at", "score", "severity", "data", "received_at"],
+    unique=["session_id", "client_id"],
+    returning="client_id",
+)
+
+
 class _HasId(Protocol):
     @property
     def id(self) -> str: ...
@@ -258,10 +265,8 @@ def record_events(
                 "received_at": now,
             }
         )
-    # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones. Core
-    # with the rows as parameters, not ORM .values(rows): one cached compilation for every batch size.
-    stmt = insert_ignore(db, Event.__table__, ["session_id", "client_id"], returning=("client_id",))
-    accepted = len(db.connection().execute(stmt, rows).all())
+    # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones.
+    accepted = len(_INSERT_EVENTS.returned(db, rows))
     return v1.EventBatchAck(accepted=accepted, duplicates=len(rows) - accepted)
 
 

@@ -1,0 +1,148 @@
+"""The hottest statements, run straight on the DB-API cursor of the session's connection.
+
+A heartbeat is one indexed ``UPDATE``; on SQLite the statement itself takes a few microseconds, and
+SQLAlchemy's execute path around it (execution context, parameter processing, result set-up) took
+about five times as long (docs/benchmarks.md). Here a Core statement is compiled once per dialect,
+its parameters are bound through the column types' own bind processors (so values are stored
+exactly as the ORM stores them: SQLite's datetime text, PostgreSQL's JSONB), and it runs on a
+cursor of the session's own connection, inside the session's transaction.
+
+Only for statements that need nothing more, which ``_compile`` checks: no ``IN`` lists (they expand
+at run time: write ``or_``), and returned columns that come back from the driver as they are
+(strings and numbers). On SQLite a write first takes the process's write lock as every other write
+does (kit/sqlite_writes.py); on PostgreSQL the driver's transaction is the session's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Dialect, Table, bindparam
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+
+from invigil.kit import sqlite_writes
+
+_Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # positional drivers (sqlite3): parameter names in order
+    processors: dict[str, _Processor]  # parameters the caller gives
+    constants: dict[str, Any]  # values written into the statement, already processed
+    writes: bool
+
+
+def _compile(stmt: Any, dialect: Dialect) -> _Compiled:
+    compiled = stmt.compile(dialect=dialect)
+    for column in getattr(stmt, "exported_columns", ()):
+        if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
+            raise TypeError(f"rawsql: column {column} needs result processing; use SQLAlchemy")
+    processors: dict[str, _Processor] = {}
+    constants: dict[str, Any] = {}
+    for name, bind in compiled.binds.items():
+        if bind.expanding:
+            raise TypeError(f"rawsql: {name} is an IN list, which expands at run time; use or_()")
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if bind.required:
+            processors[name] = process
+        else:
+            value = bind.effective_value
+            constants[name] = process(value) if process else value
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    verb = compiled.string.lstrip()[:6].upper()
+    return _Compiled(compiled.string, order, processors, constants, verb in ("INSERT", "UPDATE", "DELETE"))
+
+
+class Statement:
+    """A Core statement, compiled once per dialect, run on the session connection's cursor."""
+
+    def __init__(self, stmt: Executable) -> None:
+        self._stmt = stmt
+        self._compiled: dict[str, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def _for(self, conn: Connection) -> _Compiled:
+        dialect = conn.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.setdefault(dialect.name, _compile(self._stmt, dialect))
+        return compiled
+
+    def rows(self, db: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row the statement returns (a ``SELECT`` or ``… RETURNING``)."""
+        conn = db.connection()
+        return _run(conn, self._for(conn), params, fetch=True)[0]
+
+    def first(self, db: Session, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        rows = self.rows(db, params)
+        return rows[0] if rows else None
+
+    def rowcount(self, db: Session, params: Mapping[str, Any]) -> int:
+        """How many rows a write without ``RETURNING`` changed."""
+        conn = db.connection()
+        return _run(conn, self._for(conn), params, fetch=False)[1]
+
+
+def _run(
+    conn: Connection, compiled: _Compiled, params: Mapping[str, Any], fetch: bool
+) -> tuple[list[tuple[Any, ...]], int]:
+    values = dict(compiled.constants)
+    for name, process in compiled.processors.items():
+        value = params[name]
+        values[name] = process(value) if process is not None and value is not None else value
+    if compiled.writes:
+        sqlite_writes.before_write(conn)
+    cursor = conn.connection.cursor()
+    try:
+        if compiled.order is not None:
+            cursor.execute(compiled.sql, tuple(values[name] for name in compiled.order))
+        else:
+            cursor.execute(compiled.sql, values)
+        rows = [tuple(row) for row in cursor.fetchall()] if fetch else []
+        return rows, cursor.rowcount
+    finally:
+        cursor.close()
+
+
+class InsertIgnore:
+    """``INSERT … VALUES (…), (…) ON CONFLICT (unique) DO NOTHING RETURNING …`` for any number of
+    rows in one statement (one compiled statement per row count), on SQLite and PostgreSQL alike."""
+
+    def __init__(self, table: Table, columns: Sequence[str], unique: Sequence[str], returning: str) -> None:
+        self._table, self._columns = table, tuple(columns)
+        self._unique, self._returning = list(unique), returning
+        self._by_count: dict[tuple[str, int], Statement] = {}
+
+    def _statement(self, dialect: str, count: int) -> Statement:
+        """One per dialect and row count; built under the GIL, a race only builds one twice."""
+        statement = self._by_count.get((dialect, count))
+        if statement is None:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            c = self._table.c
+            values = [
+                {name: bindparam(f"r{i}_{name}", type_=c[name].type) for name in self._columns}
+                for i in range(count)
+            ]
+            stmt = insert(self._table).values(values).on_conflict_do_nothing(index_elements=self._unique)
+            statement = Statement(stmt.returning(c[self._returning]))
+            self._by_count[(dialect, count)] = statement
+        return statement
+
+    def returned(self, db: Session, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The ``returning`` column of each row inserted (rows already there are skipped)."""
+        if not rows:
+            return []
+        params = {f"r{i}_{name}": row[name] for i, row in enumerate(rows) for name in self._columns}
+        statement = self._statement(db.connection().dialect.name, len(rows))
+        return [row[0] for row in statement.rows(db, params)]
