@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from invigil.kit import rawsql, tokens
@@ -38,16 +38,21 @@ class SessionRef:
 
 _c = _sessions.c
 # Built once: constructing and cache-keying a statement costs more than running it on SQLite.
-_HEARTBEAT = rawsql.Statement(
+_next = (
     update(_sessions)
     .where(
         _c.token_hash == bindparam("b_token_hash"),
-        or_(_c.state == State.ACTIVATED.value, _c.state == State.RUNNING.value),
         _c.offline_since.is_(None),
         _c.last_seq < bindparam("b_seq"),
     )
-    .values(last_seq=bindparam("b_seq"), last_heartbeat_at=bindparam("b_now"), state=State.RUNNING.value)
+    .values(last_seq=bindparam("b_seq"), last_heartbeat_at=bindparam("b_now"))
     .returning(_c.exam_id, _c.state)
+)
+# A running session's heartbeat leaves ``state`` alone: SQLite rewrites the entries of every index on
+# a column the UPDATE sets, even to the same value. The first heartbeat after activation sets it.
+_HEARTBEAT = rawsql.Statement(_next.where(_c.state == State.RUNNING.value))
+_FIRST_HEARTBEAT = rawsql.Statement(
+    _next.where(_c.state == State.ACTIVATED.value).values(state=State.RUNNING.value)
 )
 _LOOKUP = rawsql.Statement(
     select(_c.id, _c.exam_id, _c.state, _c.candidate_kid).where(_c.token_hash == bindparam("b_token_hash"))
@@ -61,7 +66,7 @@ def heartbeat(db: Session, token: str | None, hb: v1.Heartbeat, now: datetime) -
     if not token:
         return None
     params = {"b_token_hash": tokens.token_hash(token), "b_seq": hb.seq, "b_now": now}
-    row = _HEARTBEAT.first(db, params)
+    row = _HEARTBEAT.first(db, params) or _FIRST_HEARTBEAT.first(db, params)
     if row is None:
         return None
     exam_id, state = row
