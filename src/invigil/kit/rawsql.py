@@ -31,12 +31,30 @@ _Processor = Callable[[Any], Any] | None
 
 
 @dataclass(frozen=True)
+class _Slot:
+    """One parameter of the SQL: the caller's ``name``, or a ``constant`` of the statement."""
+
+    name: str | None
+    constant: Any
+    process: _Processor
+
+
+@dataclass(frozen=True)
 class _Compiled:
     sql: str
-    order: tuple[str, ...] | None  # positional drivers (sqlite3): parameter names in order
-    processors: dict[str, _Processor]  # parameters the caller gives
-    constants: dict[str, Any]  # values written into the statement, already processed
+    positional: bool  # sqlite3 takes a tuple in ``slots`` order; psycopg a dict by ``names``
+    slots: tuple[_Slot, ...]
+    names: tuple[str, ...]
     writes: bool
+
+    def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        values = [
+            slot.constant
+            if slot.name is None
+            else (v if (v := params[slot.name]) is None or slot.process is None else slot.process(v))
+            for slot in self.slots
+        ]
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
 
 
 def _compile(stmt: Any, dialect: Dialect) -> _Compiled:
@@ -44,20 +62,20 @@ def _compile(stmt: Any, dialect: Dialect) -> _Compiled:
     for column in getattr(stmt, "exported_columns", ()):
         if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
             raise TypeError(f"rawsql: column {column} needs result processing; use SQLAlchemy")
-    processors: dict[str, _Processor] = {}
-    constants: dict[str, Any] = {}
+    slots: dict[str, _Slot] = {}
     for name, bind in compiled.binds.items():
         if bind.expanding:
             raise TypeError(f"rawsql: {name} is an IN list, which expands at run time; use or_()")
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if bind.required:
-            processors[name] = process
+            slots[name] = _Slot(name, None, process)
         else:
             value = bind.effective_value
-            constants[name] = process(value) if process else value
-    order = tuple(compiled.positiontup) if compiled.positional else None
+            slots[name] = _Slot(None, process(value) if process else value, None)
+    names = tuple(compiled.positiontup) if compiled.positional else tuple(slots)
     verb = compiled.string.lstrip()[:6].upper()
-    return _Compiled(compiled.string, order, processors, constants, verb in ("INSERT", "UPDATE", "DELETE"))
+    writes = verb in ("INSERT", "UPDATE", "DELETE")
+    return _Compiled(compiled.string, compiled.positional, tuple(slots[n] for n in names), names, writes)
 
 
 class Statement:
@@ -94,18 +112,12 @@ class Statement:
 def _run(
     conn: Connection, compiled: _Compiled, params: Mapping[str, Any], fetch: bool
 ) -> tuple[list[tuple[Any, ...]], int]:
-    values = dict(compiled.constants)
-    for name, process in compiled.processors.items():
-        value = params[name]
-        values[name] = process(value) if process is not None and value is not None else value
+    values = compiled.parameters(params)
     if compiled.writes:
         sqlite_writes.before_write(conn)
-    cursor = conn.connection.cursor()
+    # sqlite3's and psycopg's connections both execute on a cursor of their own and return it.
+    cursor = conn.connection.driver_connection.execute(compiled.sql, values)  # type: ignore[union-attr]
     try:
-        if compiled.order is not None:
-            cursor.execute(compiled.sql, tuple(values[name] for name in compiled.order))
-        else:
-            cursor.execute(compiled.sql, values)
         rows = [tuple(row) for row in cursor.fetchall()] if fetch else []
         return rows, cursor.rowcount
     finally:
