@@ -6,6 +6,7 @@ agents race for it. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -176,21 +177,33 @@ def test_hot_activation_answers_and_records_as_the_full_path(http, exam, install
 
 
 def test_hot_activation_refuses_as_the_full_path(http, installation):
-    ended = make_exam(installation, n=1, start_offset=-120, minutes=60)
-    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(ended.codes[0], "s" * 40))
+    running = make_exam(installation, n=3)
+    # An ended exam's unused codes race the sweeper (it abandons them), so set the states directly.
+    with installation.container.uow() as db:
+        db.execute(
+            update(ExamSession)
+            .where(ExamSession.id == running.session_ids[0])
+            .values(code_expires_at=utcnow() - timedelta(minutes=1))
+        )
+        abandoned = running.session_ids[1]
+        db.execute(update(ExamSession).where(ExamSession.id == abandoned).values(state="abandoned"))
+
+    def attempt(real_code: str, **changes: str) -> httpx.Response:
+        return http.post(f"{v1.PREFIX}/activate", json={**activation_body(real_code, "s" * 40), **changes})
+
+    r = attempt(running.codes[0])
     assert (r.status_code, r.json()["error"]) == (410, "gone")
     assert "expired" in r.json()["message"]
+    r = attempt(running.codes[1])
+    assert (r.status_code, r.json()["message"]) == (410, "This activation code can no longer be used.")
     later = make_exam(installation, n=1, start_offset=24 * 60, minutes=60)
-    r = http.post(f"{v1.PREFIX}/activate", json=activation_body(later.codes[0], "s" * 40))
-    assert r.status_code == 403
-    r = http.post(f"{v1.PREFIX}/activate", json={**activation_body(later.codes[0], "s" * 40), "code": "x"})
+    assert attempt(later.codes[0]).status_code == 403
+    r = attempt(later.codes[0], code="x")
     assert (r.status_code, r.json()["error"]) == (401, "invalid_code")
-    bad_key = {**activation_body(ended.codes[0], "s" * 40), "candidate_public_key": "!" * 44}
-    ok_exam = make_exam(installation, n=1)
-    r = http.post(f"{v1.PREFIX}/activate", json={**bad_key, "code": ok_exam.codes[0]})
+    r = attempt(running.codes[2], candidate_public_key="!" * 44)
     assert r.status_code == 422
     assert "candidate_public_key" in r.json()["message"]
-    assert _row(installation, ok_exam.session_ids[0]).state == "issued"  # nothing used up
+    assert _row(installation, running.session_ids[2]).state == "issued"  # nothing used up
 
 
 def _race(http, code: str, secrets_: list[str], version: str) -> list[httpx.Response]:
