@@ -26,7 +26,7 @@ from invigil.exams.facts import facts as exam_facts
 from invigil.exams.models import Candidate, Exam
 from invigil.institutions.models import Institution
 from invigil.kit import minimal, tokens
-from invigil.kit.errors import DomainError, Invalid
+from invigil.kit.errors import DomainError, Invalid, TooManyRequests
 from invigil.privacy import notice
 from invigil.protocol import v1
 from invigil.sessions import ratelimit, service
@@ -87,21 +87,9 @@ def attempt(
     makes its whole batch run again one by one), or None: take ``service.activate``. Writes only
     when it answers."""
     try:
-        return _attempt(db, req, bucket, now, limits, max_failures, window_seconds)
-    except DomainError as refused:
-        return refused
-
-
-def _attempt(
-    db: Session,
-    req: v1.ActivateRequest,
-    bucket: str,
-    now: datetime,
-    limits: service.Limits,
-    max_failures: int,
-    window_seconds: int,
-) -> v1.ActivateResponse | None:
-    ratelimit.check(db, bucket, now, max_failures, window_seconds)
+        ratelimit.check(db, bucket, now, max_failures, window_seconds)
+    except TooManyRequests as limited:
+        return limited
     code = tokens.normalize_activation_code(req.code)
     if not code:
         return None
@@ -112,7 +100,7 @@ def _attempt(
     exam = conn.execute(_EXAM, {"b_id": session.exam_id}).one()
     refused = service.refusal(session, exam, now)
     if refused is not None:
-        raise refused
+        return refused
     try:
         kid = service.candidate_kid(req.candidate_public_key)
     except Invalid:
@@ -121,7 +109,7 @@ def _attempt(
     current = notice.current_version(exam, institution)
     refused = service.notice_refusal(exam.id, current, req.notice_version)
     if refused is not None:
-        raise refused
+        return refused
     key_set = exam_facts(db, exam.id).key_set()
     params = {
         "b_id": session.id,
@@ -135,18 +123,4 @@ def _attempt(
     }
     if conn.execute(_USE_CODE, params).first() is None:
         return None
-    return v1.ActivateResponse(
-        session_id=session.id,
-        candidate=session.pseudonym,
-        exam=v1.ExamInfo(
-            id=exam.id,
-            title=exam.title,
-            starts_at=exam.starts_at,
-            ends_at=exam.ends_at,
-            timezone=exam.timezone,
-        ),
-        keys=key_set,
-        policy=exam.policy,
-        heartbeat_interval_seconds=limits.heartbeat_interval_seconds,
-        max_chunk_bytes=limits.max_chunk_bytes,
-    )
+    return service.activation_answer(session.id, session.pseudonym, exam, key_set, limits)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import Table, select
@@ -50,6 +50,17 @@ class Schedule(Protocol):
     def ends_at(self) -> datetime: ...
     @property
     def timezone(self) -> str: ...
+
+
+class ExamDetails(Schedule, Protocol):
+    """What the activation answer tells of an exam."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def policy(self) -> dict[str, Any]: ...
 
 
 class CodeState(Protocol):
@@ -161,9 +172,15 @@ def _activation_response(
     key_set = keys(db, session, now)
     candidate = db.get(Candidate, session.candidate_id)
     assert candidate is not None
+    return activation_answer(session.id, candidate.pseudonym, exam, key_set, limits)
+
+
+def activation_answer(
+    session_id: str, pseudonym: str, exam: ExamDetails, key_set: v1.KeySet, limits: Limits
+) -> v1.ActivateResponse:
     return v1.ActivateResponse(
-        session_id=session.id,
-        candidate=candidate.pseudonym,
+        session_id=session_id,
+        candidate=pseudonym,
         exam=v1.ExamInfo(
             id=exam.id,
             title=exam.title,
