@@ -51,7 +51,10 @@ class Settings(BaseSettings):
     )
     activation_window_seconds: int = Field(default=600, ge=1)
     max_pending_writes: int = Field(
-        default=1000, ge=1, description="Heartbeats and event batches waiting to commit; beyond: 503, retry."
+        default=1000,
+        ge=1,
+        description="Activations, heartbeats, event batches and upload rows waiting to commit; "
+        "beyond: 503, retry.",
     )
     group_commit_linger_ms: float = Field(
         default=10.0,

@@ -10,7 +10,9 @@ cursor of the session's own connection, inside the session's transaction.
 Only for statements that need nothing more, which ``_compile`` checks: no ``IN`` lists (they expand
 at run time: write ``or_``), and returned columns that come back from the driver as they are
 (strings and numbers). On SQLite a write first takes the process's write lock as every other write
-does (kit/sqlite_writes.py); on PostgreSQL the driver's transaction is the session's.
+does (kit/sqlite_writes.py); on PostgreSQL the driver's transaction is the session's. Errors come
+from the driver as they are (``sqlite3.Error``, ``psycopg.Error``), not wrapped as SQLAlchemy's: use
+it for statements whose failure is a failure of the whole unit, never one a caller catches.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class _Compiled:
         values = [
             slot.constant
             if slot.name is None
-            else (v if (v := params[slot.name]) is None or slot.process is None else slot.process(v))
+            else (params[slot.name] if slot.process is None else slot.process(params[slot.name]))
             for slot in self.slots
         ]
         return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
@@ -124,9 +126,24 @@ def _run(
         cursor.close()
 
 
+# Row counts with a statement of their own: agents send 1 to 5 events at a time, one statement each;
+# a larger batch is split greedily (13 rows: 8 + 5). So the compiled statements per dialect stay
+# few and small whatever batch sizes arrive, and no statement nears a driver's parameter limit.
+CHUNKS = (128, 64, 32, 16, 8, 7, 6, 5, 4, 3, 2, 1)
+
+
+def _chunks(count: int) -> list[int]:
+    sizes = []
+    for size in CHUNKS:
+        while count >= size:
+            sizes.append(size)
+            count -= size
+    return sizes
+
+
 class InsertIgnore:
     """``INSERT … VALUES (…), (…) ON CONFLICT (unique) DO NOTHING RETURNING …`` for any number of
-    rows in one statement (one compiled statement per row count), on SQLite and PostgreSQL alike."""
+    rows, in one statement per chunk (``CHUNKS``), on SQLite and PostgreSQL alike."""
 
     def __init__(self, table: Table, columns: Sequence[str], unique: Sequence[str], returning: str) -> None:
         self._table, self._columns = table, tuple(columns)
@@ -153,8 +170,10 @@ class InsertIgnore:
 
     def returned(self, db: Session, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """The ``returning`` column of each row inserted (rows already there are skipped)."""
-        if not rows:
-            return []
-        params = {f"r{i}_{name}": row[name] for i, row in enumerate(rows) for name in self._columns}
-        statement = self._statement(db.connection().dialect.name, len(rows))
-        return [row[0] for row in statement.rows(db, params)]
+        dialect, returned, start = db.connection().dialect.name, [], 0
+        for size in _chunks(len(rows)):
+            chunk = rows[start : start + size]
+            start += size
+            params = {f"r{i}_{name}": row[name] for i, row in enumerate(chunk) for name in self._columns}
+            returned += [row[0] for row in self._statement(dialect, size).rows(db, params)]
+        return returned

@@ -56,7 +56,12 @@ _INSTITUTION = select(_i.name, _i.region, _i.dpo_contact, _i.privacy).where(_i.i
 # goes the full way, which answers it as a retry or as "already used".
 _USE_CODE = (
     update(_sessions)
-    .where(_s.id == bindparam("b_id"), _s.state == State.ISSUED.value, _s.code_used_at.is_(None))
+    .where(
+        _s.id == bindparam("b_id"),
+        _s.code_hash == bindparam("b_code_hash"),  # not reissued meanwhile
+        _s.state == State.ISSUED.value,
+        _s.code_used_at.is_(None),
+    )
     .values(
         state=State.ACTIVATED.value,
         code_used_at=bindparam("b_now"),
@@ -94,7 +99,8 @@ def attempt(
     if not code:
         return None
     conn = db.connection()
-    session = conn.execute(_BY_CODE, {"b_code_hash": tokens.token_hash(code)}).first()
+    code_hash = tokens.token_hash(code)
+    session = conn.execute(_BY_CODE, {"b_code_hash": code_hash}).first()
     if session is None or session.code_used_at is not None:
         return None
     exam = conn.execute(_EXAM, {"b_id": session.exam_id}).one()
@@ -106,13 +112,17 @@ def attempt(
     except Invalid:
         return None
     institution = conn.execute(_INSTITUTION, {"b_id": exam.institution_id}).one()
-    current = notice.current_version(exam, institution)
+    try:
+        current = notice.current_version(exam, institution)
+        key_set = exam_facts(db, exam.id).key_set()  # 503 while the exam has no key yet
+    except DomainError as unavailable:
+        return unavailable
     refused = service.notice_refusal(exam.id, current, req.notice_version)
     if refused is not None:
         return refused
-    key_set = exam_facts(db, exam.id).key_set()
     params = {
         "b_id": session.id,
+        "b_code_hash": code_hash,
         "b_now": now,
         "b_notice": current,
         "b_token_hash": tokens.token_hash(req.session_secret),
