@@ -22,6 +22,7 @@ import httpx
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from invigil.accounts import keys as staff_keys
@@ -33,12 +34,14 @@ from invigil.cli.assignment import upload as upload_assignment
 from invigil.config import Settings
 from invigil.container import Container
 from invigil.exams import service as exams
+from invigil.exams.models import Exam
 from invigil.flags import service as flag_rules
 from invigil.institutions.models import Institution
 from invigil.kit import envelope, totp
 from invigil.kit import pin as pins
 from invigil.kit.clock import utcnow
 from invigil.kit.keywrap import new_staff_key
+from invigil.sessions.models import ExamSession
 from invigil.setup import initialize
 from invigil.sim.classroom import Seat, run_class, script
 
@@ -167,6 +170,20 @@ def _start_server(settings_env: dict[str, str], port: int) -> subprocess.Popen[b
             time.sleep(0.2)
     proc.terminate()
     raise SystemExit(f"The server did not answer on port {port} within 30 seconds.")
+
+
+def _reschedule(settings: Settings, exam_id: str, minutes: float) -> tuple[datetime, datetime]:
+    """Start the demo exam ``LEAD_SECONDS`` from now (nobody has activated yet; codes expire at the end)."""
+    start = utcnow() + timedelta(seconds=LEAD_SECONDS)
+    end = start + timedelta(seconds=minutes * 60)
+    c = Container.from_settings(settings)
+    try:
+        with c.uow() as db:
+            db.execute(update(Exam).where(Exam.id == exam_id).values(starts_at=start, ends_at=end))
+            db.execute(update(ExamSession).where(ExamSession.exam_id == exam_id).values(code_expires_at=end))
+    finally:
+        c.close()
+    return start, end
 
 
 def _fmt_bytes(n: int) -> str:
@@ -407,6 +424,9 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> list[dict[str
     console.print(f"Exam PIN, announced at the start (opens the sealed assignment): [bold]{pin}[/bold]\n")
 
     server = _start_server(env, opts.port)
+    # The lead counts from now: accounts, keys, sealing and the server's start took their time (on a
+    # busy machine more than the lead itself, and an assignment cannot be uploaded once the exam runs).
+    start, end = _reschedule(settings, exam_id, opts.minutes)
     url = f"http://127.0.0.1:{opts.port}"
     console.print(f"Server running at [bold]{url}[/bold] (API docs at {url}/docs)\n")
     logins = {r[0]: _login_body(r[1], r[2], totp_secrets[r[0]]) for r in staff_rows}

@@ -170,6 +170,7 @@ def test_the_live_board_while_a_class_runs(tab, installation, classroom, databas
     expect(tab.locator("#panel")).to_be_visible()
     expect(tab.locator("#panel-candidate")).to_have_text(target)
     assert tab.evaluate("document.activeElement.id") == "panel-title"
+    expect(tab.locator("#unlock-form button[type=submit]")).to_be_enabled()
     tab.get_by_label("Key passphrase").fill(KEY_PASSPHRASE)
     tab.get_by_label("Key passphrase").press("Enter")
     expect(tab.locator("#key-status")).to_contain_text("is unlocked on this page only", timeout=20_000)

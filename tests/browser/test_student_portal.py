@@ -139,6 +139,7 @@ def test_the_student_sees_everything_in_english_then_danish(browser, handed_in, 
     expect(page.locator("html")).to_have_attribute("lang", "da")
     expect(page.get_by_role("heading", level=1)).to_have_text(T_DA["title"])
     expect(page.locator("#flags")).to_contain_text(T_DA["flags_explain"])
+    expect(page.locator("#open-button")).to_be_enabled()  # portal.js listens, else Enter sent the secret
     field = page.get_by_label(T_DA["secret_label"])
     field.focus()
     page.keyboard.type(secret)

@@ -129,3 +129,4 @@ form.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
+form.querySelector("button[type=submit]").disabled = false; // disabled until this handler exists

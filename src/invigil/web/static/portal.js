@@ -188,6 +188,7 @@ form.addEventListener("submit", async (event) => {
     status.textContent = explain(err);
   }
 });
+form.querySelector("button[type=submit]").disabled = false; // disabled until this handler exists
 
 document.getElementById("close").addEventListener("click", () => {
   if (keyring.size) keyring.logout();

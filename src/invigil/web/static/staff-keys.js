@@ -143,6 +143,7 @@ export function unlockPanel(keys, onUnlocked = () => {}) {
       field.value = "";
     }
   });
+  form.querySelector("button[type=submit]").disabled = false; // disabled until this handler exists
   const lock = document.getElementById("lock");
   keys.whenForgotten((reason) => { // locked by the button, after the idle time, or on logout
     if (lock) lock.hidden = true;

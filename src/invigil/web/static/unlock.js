@@ -38,5 +38,8 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
+// The button stays disabled until now: pressed earlier, the browser would have sent the form itself,
+// the passphrase in the address, to the server (a disabled default button stops Enter, too).
+form.querySelector("button[type=submit]").disabled = false;
 document.getElementById("lock").addEventListener("click", () => keyring.logout());
 document.getElementById("logout-form")?.addEventListener("submit", () => keyring.logout());
