@@ -534,3 +534,24 @@ def test_legal_holds_and_privacy_documents(server, installation, tabs):
     cert = coordinator.http.get(f"/api/v1/staff/exams/{exam.exam_id}/deletion-certificate?format=markdown")
     assert cert.status_code == 200
     assert tabs["examiner"].http.get(f"/api/v1/staff/exams/{exam.exam_id}/dpia").status_code == 403
+
+
+def test_secret_forms_cannot_be_sent_before_their_script_listens(server, installation, tabs):
+    """These forms have no action: sent by the browser itself (Enter pressed before the page's script
+    had loaded), the key passphrase or the exam PIN would travel in the address, to the server and its
+    logs. Their submit button starts disabled (which also stops Enter) and the script enables it."""
+    exam = make_exam(installation, n=1, start_offset=60)  # not started: its assignment can be sealed
+    running = make_exam(installation, n=1)  # its board is open
+    give_key(installation, "reviewer")
+    give_key(installation, "invigilator")
+    pages = {
+        ("coordinator", f"/admin/exams/{exam.exam_id}/assignment"): "seal-form",
+        ("reviewer", "/unlock"): "unlock-form",
+        ("invigilator", f"/exams/{running.exam_id}/board"): "unlock-form",  # the panel (_unlock_panel.html)
+    }
+    for (role, path), form_id in pages.items():
+        page = tabs[role].http.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        form = re.search(rf'<form id="{form_id}".*?</form>', page.text, re.S)
+        assert form, (path, form_id)
+        assert re.search(r'<button type="submit"[^>]* disabled[ >]', form.group(0)), (path, form.group(0))
