@@ -19,6 +19,13 @@ A thread that wakes to a short queue waits up to ``linger`` seconds for more (Po
 time, and each batch pays the session, the transaction and the thread handover for very few units.
 A few milliseconds more per request buy batches several times larger (docs/benchmarks.md).
 
+Units of one *kind* can also share their statements (``run_batched``): the heartbeats in a batch
+become one ``UPDATE`` for all of them, say. A ``Batched`` kind turns the items of its units in one
+batch into their results at once (``run_many``); alone, a unit is a batch of one. On PostgreSQL,
+where every statement is a round trip, this is most of what a small unit costs
+(docs/adr/0025-shared-statements-in-group-commit.md). If ``run_many`` raises, the batch is rolled back
+and every unit runs alone, as above.
+
 When ``max_pending`` units are waiting, ``run`` refuses the next one at once with 503 and
 ``Retry-After`` (kit/backpressure.py); agents treat it like any transient error and retry with backoff.
 """
@@ -30,17 +37,31 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from invigil.kit.backpressure import busy
-from invigil.kit.db import unit_of_work
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741
+R = TypeVar("R")
+I_contra = TypeVar("I_contra", contravariant=True)
+R_co = TypeVar("R_co", covariant=True)
 log = logging.getLogger("invigil.groupcommit")
+
+
+class Batched(Protocol[I_contra, R_co]):
+    """A kind of unit whose items in one batch are run together, with statements they share."""
+
+    def run_many(self, db: Session, items: Sequence[I_contra]) -> Sequence[R_co]:
+        """One result per item, in order. Repeatable and database only, like every unit."""
+        ...
 
 
 @dataclass
@@ -48,6 +69,8 @@ class _Job(Generic[T]):
     work: Callable[[Session], T]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[T]
+    kind: Batched[Any, T] | None = None  # its batch runs it together with the others of its kind
+    item: Any = None
 
 
 _Answer = tuple[_Job[Any], Any, BaseException | None]
@@ -83,6 +106,8 @@ class GroupCommit:
         linger: float = 0.0,
     ) -> None:
         self._sessions = sessions
+        self._engine: Engine = sessions.kw["bind"]
+        self._local = threading.local()  # each thread's own connection, kept from batch to batch
         self.max_batch, self.max_pending, self.retry_after = max_batch, max_pending, retry_after
         self.linger = linger
         self._lingering = 0  # threads waiting for a batch to fill: no need to wake another
@@ -96,7 +121,19 @@ class GroupCommit:
     async def run(self, work: Callable[[Session], T]) -> T:
         """Run ``work(db)`` in the next group transaction; its result once that has committed."""
         loop = asyncio.get_running_loop()
-        job: _Job[T] = _Job(work, loop, loop.create_future())
+        return await self._submit(_Job(work, loop, loop.create_future()))
+
+    async def run_batched(self, kind: Batched[I, R], item: I) -> R:
+        """Like ``run``, for a unit of a ``Batched`` kind: the units of that kind in the same batch
+        run together, ``kind.run_many(db, items)``."""
+        loop = asyncio.get_running_loop()
+
+        def alone(db: Session) -> R:
+            return kind.run_many(db, [item])[0]
+
+        return await self._submit(_Job(alone, loop, loop.create_future(), kind, item))
+
+    async def _submit(self, job: _Job[T]) -> T:
         with self._wake:
             if self._stopping or len(self._queue) >= self.max_pending:
                 raise busy(self.retry_after)
@@ -123,6 +160,14 @@ class GroupCommit:
             thread.join(timeout)
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            conn: Connection | None = getattr(self._local, "conn", None)
+            if conn is not None:
+                conn.close()
+
+    def _serve(self) -> None:
         while True:
             with self._wake:
                 while not self._queue and not self._stopping:
@@ -147,11 +192,9 @@ class GroupCommit:
         _answer(self._attempt(batch))
 
     def _attempt(self, batch: list[_Job[Any]]) -> list[_Answer]:
-        results = []
         try:
-            with unit_of_work(self._sessions) as db:
-                for job in batch:
-                    results.append(job.work(db))
+            with self._transaction() as db:
+                results = _run_jobs(db, batch)
         except BaseException as exc:  # every error goes back to its request
             if len(batch) == 1:
                 return [(batch[0], None, exc)]
@@ -160,3 +203,64 @@ class GroupCommit:
         self.batches += 1
         self.units += len(batch)
         return [(job, result, None) for job, result in zip(batch, results, strict=True)]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A session on this thread's own connection, committed if the block succeeds. The
+        connection stays checked out between batches: taking one from the pool costs a round trip
+        to PostgreSQL each time (the pool's liveness check). After a database error it is dropped,
+        and the next batch takes a fresh one, checked."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._engine.connect()
+        session = self._sessions(bind=conn)
+        try:
+            yield session
+            session.commit()
+        except BaseException as exc:
+            try:
+                session.rollback()
+            except Exception:
+                self._drop(conn)
+                raise exc from None
+            if _database_failure(exc):
+                self._drop(conn)
+            raise
+        finally:
+            session.close()
+
+    def _drop(self, conn: Connection) -> None:
+        self._local.conn = None
+        with suppress(Exception):
+            conn.invalidate()
+            conn.close()
+
+
+def _database_failure(exc: BaseException) -> bool:
+    """Did the connection itself fail (not a unit refusing a request)? SQLAlchemy's wrapped errors
+    and the drivers' own (kit/rawsql.py raises those) count; after one, the connection is suspect."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    drivers = ("sqlite3", "psycopg")
+    return any(
+        cls.__name__ in ("OperationalError", "InterfaceError") and cls.__module__.startswith(drivers)
+        for cls in type(exc).__mro__
+    )
+
+
+def _run_jobs(db: Session, jobs: list[_Job[Any]]) -> list[Any]:
+    """Each job's result: plain units one by one in order, then the units of each kind together."""
+    results: list[Any] = [None] * len(jobs)
+    kinds: dict[int, tuple[Batched[Any, Any], list[int]]] = {}
+    for i, job in enumerate(jobs):
+        if job.kind is None or len(jobs) == 1:
+            results[i] = job.work(db)
+        else:
+            kinds.setdefault(id(job.kind), (job.kind, []))[1].append(i)
+    for kind, positions in kinds.values():
+        out = kind.run_many(db, [jobs[i].item for i in positions])
+        if len(out) != len(positions):
+            raise AssertionError(f"{kind!r}.run_many gave {len(out)} results for {len(positions)} items")
+        for i, result in zip(positions, out, strict=True):
+            results[i] = result
+    return results

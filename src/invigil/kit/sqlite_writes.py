@@ -85,6 +85,8 @@ def serialize_writes(engine: Engine, database: str | None, timeout: float = 30.0
     _TAKE[engine] = _take
 
     def _release(dbapi_connection: Any) -> None:
+        # The dialect's commit and rollback get the pool's proxy of the connection; events the raw one.
+        dbapi_connection = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
         if dbapi_connection is not None and holder[0] == id(dbapi_connection):
             holder[0] = None
             lock.release()

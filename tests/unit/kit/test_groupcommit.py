@@ -7,8 +7,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from invigil.kit.backpressure import Busy, Gate
@@ -166,3 +166,108 @@ def test_lingering_gathers_units_arriving_one_by_one_into_one_batch(tmp_path: Pa
         patient.close()
     assert _names(engine) == {f"u{i}" for i in range(10)}
     engine.dispose()
+
+
+def test_a_thread_keeps_its_connection_and_still_lets_other_writers_in(writer):
+    """The connection stays checked out from batch to batch (no pool round trip), so SQLite's write
+    lock must be given back at COMMIT itself, not when a connection returns to the pool."""
+    gc, engine = writer
+    seen: list[int] = []
+
+    def remember(name: str):
+        def work(db: Session) -> str:
+            seen.append(id(db.connection().connection.dbapi_connection))
+            return _add(name)(db)
+
+        return work
+
+    def other_writer(name: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(insert(ROWS).values(name=name))
+
+    async def main() -> None:
+        for i in range(3):
+            await gc.run(remember(f"k{i}"))
+            outside = threading.Thread(target=other_writer, args=(f"o{i}",))
+            outside.start()
+            await asyncio.to_thread(outside.join, 5)
+            assert not outside.is_alive(), "another writer waited for the group commit's lock"
+
+    asyncio.run(main())
+    assert len(set(seen)) == 1
+    assert _names(engine) == {"k0", "k1", "k2", "o0", "o1", "o2"}
+
+
+def test_after_a_database_failure_the_thread_takes_a_fresh_connection(writer):
+    gc, engine = writer
+    seen: list[int] = []
+
+    def broken(db: Session) -> None:
+        seen.append(id(db.connection().connection.dbapi_connection))
+        db.execute(text("SELECT * FROM no_such_table"))  # OperationalError: the connection is suspect
+
+    def refused(db: Session) -> None:
+        seen.append(id(db.connection().connection.dbapi_connection))
+        raise Invalid("refused")  # a unit's own refusal: nothing wrong with the connection
+
+    async def main() -> None:
+        with pytest.raises(Invalid):
+            await gc.run(refused)
+        with pytest.raises(OperationalError):
+            await gc.run(broken)
+        await gc.run(_add("after"))
+        with pytest.raises(Invalid):
+            await gc.run(refused)
+
+    asyncio.run(main())
+    assert seen[0] == seen[1]  # kept after a refusal
+    assert seen[1] != seen[2]  # replaced after the failure
+    assert _names(engine) == {"after"}
+
+
+class _Doubling:
+    """A batched kind whose items in one batch really are run together."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+
+    def run_many(self, db: Session, items):
+        self.calls.append(list(items))
+        if any(i < 0 for i in items):
+            raise Invalid("negative")
+        return [2 * i for i in items]
+
+
+def test_units_of_a_batched_kind_run_together_and_alone_when_one_fails(writer):
+    gc, _engine = writer
+    kind = _Doubling()
+    release = threading.Event()
+
+    def hold(db: Session) -> None:
+        release.wait(5)
+
+    async def main() -> list[object]:
+        first = asyncio.ensure_future(gc.run(hold))  # occupies the thread while the rest queue up
+        await asyncio.sleep(0.1)
+        batch = [asyncio.ensure_future(gc.run_batched(kind, i)) for i in (1, 2, 3)]
+        plain = asyncio.ensure_future(gc.run(_add("plain")))
+        await asyncio.sleep(0)
+        release.set()
+        await first
+        together = await asyncio.gather(*batch, plain)
+        # One negative item: the batch is rolled back and each unit runs alone for its own answer.
+        release.clear()
+        first = asyncio.ensure_future(gc.run(hold))
+        await asyncio.sleep(0.1)
+        mixed = [asyncio.ensure_future(gc.run_batched(kind, i)) for i in (4, -1, 5)]
+        await asyncio.sleep(0)
+        release.set()
+        await first
+        return together + list(await asyncio.gather(*mixed, return_exceptions=True))
+
+    answers = asyncio.run(main())
+    assert answers[:4] == [2, 4, 6, "plain"]
+    assert (answers[4], answers[6]) == (8, 10)
+    assert isinstance(answers[5], Invalid)
+    assert kind.calls[0] == [1, 2, 3]  # one call for the three units of the first batch
+    assert kind.calls[1:] == [[4, -1, 5], [4], [-1], [5]]  # together, then each alone
