@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     max_pending_uploads: int = Field(
         default=64, ge=1, description="Evidence uploads being stored at once per process; beyond: 503, retry."
     )
-    # Sync endpoints and uploads run on this many threads. With the 4 group-commit threads and the
+    # Sync endpoints and uploads run on this many threads. With the 2 group-commit threads and the
     # sweeper it stays within the PostgreSQL pool (20), so no overflow connections open and close.
     thread_pool_size: int = Field(default=14, ge=1)
 

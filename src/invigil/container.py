@@ -66,7 +66,9 @@ class Container:
     @cached_property
     def writer(self) -> GroupCommit:
         """Group commit for the agent's small writes (heartbeats, events); its thread starts on first use."""
-        threads = 1 if self.engine.dialect.name == "sqlite" else 4  # SQLite: one writer at a time anyway
+        # SQLite has one writer at a time anyway. On PostgreSQL a second thread works while the first
+        # waits for the server; more only made batches smaller (docs/benchmarks.md, ADR 0025).
+        threads = 1 if self.engine.dialect.name == "sqlite" else 2
         return GroupCommit(
             self.sessions,
             max_pending=self.settings.max_pending_writes,

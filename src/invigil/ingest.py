@@ -7,7 +7,8 @@ No web framework here: the callers pass the bearer token, the validated body, th
 mapping with lower-case names) and the raw body, and turn the answer or the ``DomainError`` into a
 response. Activation is a unit of group commit in its common case (sessions/fastactivate.py), else
 ``service.activate`` on the thread pool. Heartbeats and event batches are units of group commit
-(kit/groupcommit.py); an upload writes its blob on the thread pool and its row through group commit
+(kit/groupcommit.py) that share their statements with the others of their kind in the same batch
+(sessions/batched.py); an upload writes its blob on the thread pool and its row through group commit
 when it can (evidence/hotpath.py), else through ``service.put`` on the thread pool.
 """
 
@@ -27,7 +28,7 @@ from invigil.flags import queue as analysis
 from invigil.kit.clock import utcnow
 from invigil.kit.errors import BadRequest, DomainError, PayloadTooLarge
 from invigil.protocol import v1
-from invigil.sessions import fastactivate, hotpath, ratelimit, service
+from invigil.sessions import batched, fastactivate, ratelimit, service
 from invigil.sessions.models import ExamSession
 
 
@@ -66,26 +67,12 @@ def _activate(c: Container, bucket: str, req: v1.ActivateRequest, now: datetime)
 
 
 async def heartbeat(c: Container, token: str | None, body: v1.Heartbeat) -> v1.HeartbeatAck:
-    now = utcnow()
-
-    def work(db: Session) -> v1.HeartbeatAck:
-        ack = hotpath.heartbeat(db, token, body, now)
-        if ack is not None:
-            return ack
-        session = service.authenticate(db, token)
-        return service.heartbeat(db, session, body, now)
-
-    return await c.writer.run(work)
+    return await c.writer.run_batched(batched.HEARTBEATS, batched.Heartbeat(token, body, utcnow()))
 
 
 async def events(c: Container, token: str | None, body: v1.EventBatch) -> v1.EventBatchAck:
-    now, max_batch = utcnow(), c.settings.max_event_batch
-
-    def work(db: Session) -> tuple[v1.EventBatchAck, str]:
-        session = hotpath.live_session(db, token) or service.authenticate(db, token)
-        return service.record_events(db, session, body, now, max_batch), session.id
-
-    ack, session_id = await c.writer.run(work)
+    item = batched.EventBatch(token, body, utcnow(), c.settings.max_event_batch)
+    ack, session_id = await c.writer.run_batched(batched.EVENT_BATCHES, item)
     analysis.enqueue(c, "session", session_id)
     return ack
 

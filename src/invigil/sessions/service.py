@@ -259,6 +259,14 @@ class _HasId(Protocol):
 def record_events(
     db: Session, session: _HasId, batch: v1.EventBatch, now: datetime, max_batch: int
 ) -> v1.EventBatchAck:
+    rows = event_rows(session.id, batch, now, max_batch)
+    # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones.
+    accepted = len(_INSERT_EVENTS.returned(db, rows))
+    return v1.EventBatchAck(accepted=accepted, duplicates=len(rows) - accepted)
+
+
+def event_rows(session_id: str, batch: v1.EventBatch, now: datetime, max_batch: int) -> list[dict[str, Any]]:
+    """The rows of an event batch, or ``Invalid`` saying what is wrong with it."""
     if len(batch.events) > max_batch:
         raise Invalid(f"At most {max_batch} events per batch.")
     ids = [e.id for e in batch.events]
@@ -272,7 +280,7 @@ def record_events(
             )
         rows.append(
             {
-                "session_id": session.id,
+                "session_id": session_id,
                 "client_id": e.id,
                 "type": e.type,
                 "at": e.at,
@@ -282,9 +290,7 @@ def record_events(
                 "received_at": now,
             }
         )
-    # One statement: duplicates are skipped by the unique key, RETURNING counts the new ones.
-    accepted = len(_INSERT_EVENTS.returned(db, rows))
-    return v1.EventBatchAck(accepted=accepted, duplicates=len(rows) - accepted)
+    return rows
 
 
 def handin(
