@@ -6,7 +6,8 @@ Every candidate of an exam activates within the same half hour, twice (once to b
 once with its version), so at 10,000 candidates this is a burst of thousands of requests a minute.
 Through FastAPI and the ORM an attempt cost 1.4 to 2.3 ms of server CPU and, in the load test, set the
 whole run's p99 (docs/benchmarks.md). Here an attempt is one group-commit unit (kit/groupcommit.py):
-five indexed statements on the session's connection, and the write is one conditional ``UPDATE``.
+three indexed statements on the session's connection — the wrong-code count, one read of the code's
+session, candidate, exam and institution, and the write, one conditional ``UPDATE``.
 
 The rules are ``service``'s: the same refusals (``service.refusal``, ``service.notice_refusal``), the
 same notice version (``notice.current_version``), the same key check and the same answer. Anything
@@ -17,7 +18,7 @@ that does not parse — returns None, and the caller takes ``service.activate``,
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -39,19 +40,49 @@ _institutions = cast(Table, Institution.__table__)
 _candidates = cast(Table, Candidate.__table__)
 _s = _sessions.c
 
-# Built once: constructing and cache-keying a statement costs more than running it on SQLite.
+class _Session(NamedTuple):
+    id: str
+    exam_id: str
+    state: str
+    code_expires_at: datetime
+    code_used_at: datetime | None
+    pseudonym: str
+
+
+class _Exam(NamedTuple):
+    id: str
+    institution_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    region: str
+    policy: dict[str, Any]
+    retention: dict[str, Any]
+
+
+class _Institution(NamedTuple):
+    name: str
+    region: str
+    dpo_contact: str
+    privacy: dict[str, Any]
+
+
+# Built once: constructing and cache-keying a statement costs more than running it on SQLite. The
+# code's session with its candidate, exam and institution in one read: on PostgreSQL each statement
+# is a round trip, and 10,000 candidates activate twice each within minutes.
 _BY_CODE = (
-    select(_s.id, _s.exam_id, _s.state, _s.code_expires_at, _s.code_used_at, _candidates.c.pseudonym)
+    select(
+        *(_candidates.c.pseudonym if name == "pseudonym" else _s[name] for name in _Session._fields),
+        *(_exams.c[name].label(f"e_{name}") for name in _Exam._fields),
+        *(_institutions.c[name].label(f"i_{name}") for name in _Institution._fields),
+    )
     .join(_candidates, _candidates.c.id == _s.candidate_id)
+    .join(_exams, _exams.c.id == _s.exam_id)
+    .join(_institutions, _institutions.c.id == _exams.c.institution_id)
     .where(_s.code_hash == bindparam("b_code_hash"))
 )
-_e = _exams.c
-_SCHEDULE = (_e.starts_at, _e.ends_at, _e.timezone)
-_EXAM = select(_e.id, _e.institution_id, _e.title, *_SCHEDULE, _e.region, _e.policy, _e.retention).where(
-    _e.id == bindparam("b_id")
-)
-_i = _institutions.c
-_INSTITUTION = select(_i.name, _i.region, _i.dpo_contact, _i.privacy).where(_i.id == bindparam("b_id"))
+_CUTS = (len(_Session._fields), len(_Session._fields) + len(_Exam._fields))
 # Conditional: a concurrent attempt with the same code (another worker, a retry) finds no row and
 # goes the full way, which answers it as a retry or as "already used".
 _USE_CODE = (
@@ -100,10 +131,11 @@ def attempt(
         return None
     conn = db.connection()
     code_hash = tokens.token_hash(code)
-    session = conn.execute(_BY_CODE, {"b_code_hash": code_hash}).first()
-    if session is None or session.code_used_at is not None:
+    row = conn.execute(_BY_CODE, {"b_code_hash": code_hash}).first()
+    if row is None or row.code_used_at is not None:
         return None
-    exam = conn.execute(_EXAM, {"b_id": session.exam_id}).one()
+    session, exam = _Session(*row[: _CUTS[0]]), _Exam(*row[_CUTS[0] : _CUTS[1]])
+    institution = _Institution(*row[_CUTS[1] :])
     refused = service.refusal(session, exam, now)
     if refused is not None:
         return refused
@@ -111,7 +143,6 @@ def attempt(
         kid = service.candidate_kid(req.candidate_public_key)
     except Invalid:
         return None
-    institution = conn.execute(_INSTITUTION, {"b_id": exam.institution_id}).one()
     try:
         current = notice.current_version(exam, institution)
         key_set = exam_facts(db, exam.id).key_set()  # 503 while the exam has no key yet
