@@ -54,9 +54,8 @@ async def activate(c: Container, bucket: str, req: v1.ActivateRequest) -> v1.Act
 
 
 def _activate(c: Container, bucket: str, req: v1.ActivateRequest, now: datetime) -> v1.ActivateResponse:
+    """The full path, after the fast attempt of the same request checked the wrong-code limit."""
     s = c.settings
-    with c.uow() as db:
-        ratelimit.check(db, bucket, now, s.activation_max_failures, s.activation_window_seconds)
     try:
         with c.uow() as db:
             return service.activate(db, req, now, limits(c))

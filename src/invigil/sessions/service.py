@@ -82,13 +82,6 @@ class NoticeNotAccepted(Conflict):
     code = "notice"
 
 
-def wrong_code() -> WrongCode:
-    return WrongCode(
-        "This activation code is not valid. Check the code on your exam letter "
-        "(it looks like ABCD-EFGH-JKMN-PQRS)."
-    )
-
-
 def refusal(session: CodeState, exam: Schedule, now: datetime) -> DomainError | None:
     """Why a code not used before cannot activate now, or None if it can."""
     if State(session.state) is not State.ISSUED:
@@ -131,7 +124,10 @@ def activate(db: Session, req: v1.ActivateRequest, now: datetime, limits: Limits
     code = tokens.normalize_activation_code(req.code)
     session = repository.by_code_hash(db, tokens.token_hash(code)) if code else None
     if session is None:
-        raise wrong_code()
+        raise WrongCode(
+            "This activation code is not valid. Check the code on your exam letter "
+            "(it looks like ABCD-EFGH-JKMN-PQRS)."
+        )
     exam = exams_repo.get(db, session.exam_id)
     assert exam is not None
     secret_hash = tokens.token_hash(req.session_secret)
