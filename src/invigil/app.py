@@ -76,6 +76,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         version=__version__,
         description="Privacy-by-design proctoring. Agent protocol v1 and the staff API.",
         lifespan=lifespan,
+        # No OpenTelemetry spans, metrics or logs from FastAPI: they would carry full client
+        # addresses and paths (a portal link is a path) to whatever collector the environment
+        # names, past the minimisation of our own logs (kit/minimal.py). It also spares every
+        # request the check for a configured provider (environment lookups, ≈ 1.5 % of the
+        # server's CPU under load).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.container = c
     app.add_exception_handler(DomainError, domain_error_handler)

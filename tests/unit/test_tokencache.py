@@ -51,6 +51,18 @@ def test_entries_expire(monkeypatch):
     assert tokencache.get("h1") is None
 
 
+def test_an_entry_in_use_stays_and_expires_a_ttl_after_its_last_use(monkeypatch):
+    _remember("h1")
+    start = tokencache.time.monotonic()
+    clock = [start]
+    monkeypatch.setattr(tokencache.time, "monotonic", lambda: clock[0])
+    for step in range(1, 6):  # used every 0.8 TTL, for four TTLs
+        clock[0] = start + step * 0.8 * tokencache.TTL
+        assert tokencache.get("h1") is not None, step
+    clock[0] += tokencache.TTL + 1  # then not used for longer than the TTL
+    assert tokencache.get("h1") is None
+
+
 def test_the_cache_is_bounded(monkeypatch):
     monkeypatch.setattr(tokencache, "MAX_ENTRIES", 3)
     for n in range(5):

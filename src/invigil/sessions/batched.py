@@ -5,35 +5,49 @@ transaction, but each still ran statements of its own: on PostgreSQL every state
 trip, and for a heartbeat that round trip was most of what it cost the server (docs/benchmarks.md,
 ADR 0025). Here the units of one batch run together (``GroupCommit.run_batched``):
 
-* heartbeats: one ``UPDATE … FROM unnest(…)`` for all of them, with the conditions that
-  ``hotpath.heartbeat`` applies to each (a running session, not offline, a newer ``seq``);
-* event batches: one ``SELECT`` finds all their sessions, one ``INSERT … SELECT … FROM unnest(…)``
-  stores all their events, duplicates skipped by the unique key as before.
+* heartbeats: one ``UPDATE … FROM jsonb_to_recordset(…)`` for all of them, with the conditions
+  that ``hotpath.heartbeat`` applies to each (a running session, not offline, a newer ``seq``);
+* event batches: one ``SELECT`` finds all their sessions, one ``INSERT … SELECT … FROM
+  jsonb_to_recordset(…)`` stores all their events, duplicates skipped by the unique key as before.
 
 Whatever a shared statement does not settle — a session that is not running, a replayed ``seq``, a
 token twice in one batch, an event batch the checks refuse, an unknown token — then runs alone, in
 the same transaction, exactly as a unit of its own did before (``heartbeat_alone``,
 ``events_alone``), which decides and words the answer. On SQLite every unit runs alone: there its
-statements cost microseconds in the process, and SQLite has no arrays to ``unnest``.
+statements cost microseconds in the process.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, String, Table, any_, bindparam, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    String,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    column,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql import cast as sql_cast
+from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeEngine
 
 from invigil.kit import rawsql, tokens
-from invigil.kit.db import UTCDateTime
+from invigil.kit.clock import as_utc
 from invigil.kit.errors import Invalid
 from invigil.protocol import v1
 from invigil.sessions import hotpath, service
@@ -45,26 +59,39 @@ _events = cast(Table, Event.__table__)
 _s = _sessions.c
 
 
-def _array(name: str, item: TypeEngine[Any]) -> BindParameter[Any]:
-    """A list parameter, typed (SQLAlchemy casts it), so PostgreSQL knows the type of its elements."""
-    return bindparam(name, type_=ARRAY(item))
+def _records(name: str, columns: dict[str, TypeEngine[Any]]) -> TableValuedAlias:
+    """Rows passed as one JSON parameter (``_rows_json``) and read back as a table, ``v``. One string
+    to send: psycopg dumps lists for ``unnest`` element by element in Python, which cost more of the
+    server's CPU than the statements saved (py-spy, 8,000 candidates)."""
+    rows = func.jsonb_to_recordset(sql_cast(bindparam(name, type_=Text()), JSONB()))
+    return rows.table_valued(*(column(n, t) for n, t in columns.items())).render_derived("v", with_types=True)
 
 
-_beats = (
-    func.unnest(_array("b_hashes", String()), _array("b_seqs", BigInteger()), _array("b_ats", UTCDateTime()))
-    .table_valued("token_hash", "seq", "at")
-    .render_derived(name="v")
-)
-# hotpath._HEARTBEAT for many sessions at once: the same conditions, the same columns set. The state
-# is compared through coalesce() so that PostgreSQL cannot use its index: as an exam starts,
-# thousands of sessions turn "running" faster than statistics follow, and a planner that still
-# believes few are running scans them all and joins each against the heartbeats (8 ms for 16
-# heartbeats with 2,000 sessions, measured); each heartbeat's own token_hash lookup is what stays
-# cheap whatever the statistics say.
+def _rows_json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(rows, separators=(",", ":"), default=_iso)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be sent as JSON")
+
+
+_TIME = DateTime(timezone=True)
+_ANY_HASH = any_(bindparam("b_hashes", type_=ARRAY(String())))  # found by the unique index
+_beats = _records("b_rows", {"token_hash": String(), "seq": BigInteger(), "at": _TIME})
+# hotpath._HEARTBEAT for many sessions at once: the same conditions, the same columns set. The plan
+# must find the sessions by their token hashes, whatever the statistics say: the hashes also come
+# as a list (``= ANY``, the unique index), and the state is compared through coalesce() so that
+# its index cannot compete. As an exam starts, thousands of sessions turn "running" faster than
+# statistics follow; a planner that believed few were running scanned them all and joined each
+# against the heartbeats (8 ms for 16 heartbeats with 2,000 sessions, EXPLAIN ANALYZE), and a
+# join it believed large (the JSON's rows are guessed at 100) chose to scan the whole table.
 _HEARTBEATS = rawsql.Statement(
     update(_sessions)
     .values(last_seq=_beats.c.seq, last_heartbeat_at=_beats.c.at)
     .where(
+        _s.token_hash == _ANY_HASH,
         _s.token_hash == _beats.c.token_hash,
         _s.offline_since.is_(None),
         _s.last_seq < _beats.c.seq,
@@ -72,24 +99,14 @@ _HEARTBEATS = rawsql.Statement(
     )
     .returning(_s.token_hash, _s.exam_id, _s.state)
 )
-_SESSIONS = rawsql.Statement(
-    select(_s.token_hash, _s.id, _s.state).where(_s.token_hash == any_(_array("b_hashes", String())))
-)
+_SESSIONS = rawsql.Statement(select(_s.token_hash, _s.id, _s.state).where(_s.token_hash == _ANY_HASH))
 _EVENT_COLUMNS = ("session_id", "client_id", "type", "at", "score", "severity", "data", "received_at")
-_unnested_events = (
-    func.unnest(
-        *(
-            _array(f"b_{name}", JSONB() if name == "data" else _events.c[name].type)
-            for name in _EVENT_COLUMNS
-        )
-    )
-    .table_valued(*_EVENT_COLUMNS)
-    .render_derived(name="v")
-)
+_EVENT_TYPES: dict[str, TypeEngine[Any]] = {"at": _TIME, "received_at": _TIME, "data": JSONB()}
+_new_events = _records("b_rows", {n: _EVENT_TYPES.get(n, _events.c[n].type) for n in _EVENT_COLUMNS})
 # service._INSERT_EVENTS for the events of many batches at once.
 _INSERT_EVENTS = rawsql.Statement(
     pg_insert(_events)
-    .from_select(list(_EVENT_COLUMNS), select(*(_unnested_events.c[name] for name in _EVENT_COLUMNS)))
+    .from_select(list(_EVENT_COLUMNS), select(*(_new_events.c[name] for name in _EVENT_COLUMNS)))
     .on_conflict_do_nothing(index_elements=["session_id", "client_id"])
     .returning(_events.c.session_id)
 )
@@ -144,11 +161,8 @@ class Heartbeats:
             return [heartbeat_alone(db, item) for item in items]
         hashes, first = _hashes([item.token for item in items])
         shared = list(first.values())
-        params = {
-            "b_hashes": [hashes[i] for i in shared],
-            "b_seqs": [items[i].body.seq for i in shared],
-            "b_ats": [items[i].now for i in shared],
-        }
+        beats = [{"token_hash": hashes[i], "seq": items[i].body.seq, "at": items[i].now} for i in shared]
+        params = {"b_rows": _rows_json(beats), "b_hashes": list(first)}
         done = {row[0]: (row[1], row[2]) for row in _HEARTBEATS.rows(db, params)}
         answers = []
         for i, item in enumerate(items):
@@ -184,8 +198,7 @@ class EventBatches:
             owners[i] = live[h]
         stored: Counter[str] = Counter()
         if rows:
-            params = {f"b_{name}": [row[name] for row in rows] for name in _EVENT_COLUMNS}
-            stored = Counter(row[0] for row in _INSERT_EVENTS.rows(db, params))
+            stored = Counter(row[0] for row in _INSERT_EVENTS.rows(db, {"b_rows": _rows_json(rows)}))
         answers: list[tuple[v1.EventBatchAck, str]] = []
         for i, item in enumerate(items):
             session_id = owners.get(i)

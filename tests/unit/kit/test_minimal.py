@@ -68,3 +68,20 @@ def test_log_lines_lose_full_addresses_but_not_times(caplog: pytest.LogCaptureFi
     assert "203.0.113.0/24" in message
     assert "2001:db8:1234::/48" in message
     assert "12:30:45" in message
+
+
+def test_fastapi_sends_nothing_to_opentelemetry_even_where_a_provider_is_configured(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI's own spans would carry full client addresses and paths (a portal link is a path)."""
+    from opentelemetry import trace
+
+    from invigil.app import create_app
+    from invigil.config import Settings
+
+    class Configured(trace.NoOpTracerProvider):
+        pass  # anything but the default proxy counts as "configured" to FastAPI
+
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: Configured())
+    app = create_app(Settings(data_dir=tmp_path))
+    assert app._native_telemetry.enabled() is False
