@@ -22,6 +22,7 @@ from invigil.accounts.models import Role
 from invigil.app import create_app
 from invigil.container import Container
 from invigil.exams import service as exams
+from invigil.hotwire import HotWireProtocol
 from invigil.institutions.models import Institution
 from invigil.kit import totp
 from invigil.kit.clock import utcnow
@@ -151,13 +152,15 @@ def free_port() -> int:
 
 
 class ThreadServer:
-    """The real app under uvicorn in a thread, on a free loopback port."""
+    """The real app under uvicorn in a thread, on a free loopback port, with the HTTP protocol
+    `invigil serve` uses (``http="httptools"``: uvicorn's own, every request through ASGI)."""
 
-    def __init__(self, c: Container, port: int | None = None) -> None:
+    def __init__(self, c: Container, port: int | None = None, http: Any = HotWireProtocol) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        app = create_app(container=c)
         config = uvicorn.Config(
-            create_app(container=c), host="127.0.0.1", port=self.port, log_level="warning"
+            app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False, http=http
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -25,7 +25,13 @@ from invigil.exams.custody_endpoints import router as custody_router
 from invigil.exams.endpoints import router as exams_router
 from invigil.flags.endpoints import router as flags_router
 from invigil.hotroutes import HotRoutes
-from invigil.http import BodyLimit, domain_error_handler, storage_error_handler, validation_error_handler
+from invigil.http import (
+    BodyLimit,
+    domain_error_handler,
+    general_body_limit,
+    storage_error_handler,
+    validation_error_handler,
+)
 from invigil.jobs import Sweeper
 from invigil.kit import signing
 from invigil.kit.errors import DomainError
@@ -92,7 +98,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # Heartbeats, events and uploads skip FastAPI's routing (hotroutes.py, ADR 0011); added first, so
     # that it runs inside BodyLimit and Starlette's error middleware.
     app.add_middleware(HotRoutes, container=c)
-    app.add_middleware(BodyLimit, limit=c.settings.max_request_bytes + 64 * 1024)
+    app.add_middleware(BodyLimit, limit=general_body_limit(c.settings))
     for router in (
         agent_router,
         evidence_agent_router,

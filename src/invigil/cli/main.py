@@ -68,6 +68,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from invigil.hotwire import HotWireProtocol
+
     settings = Settings()
     port = args.port or settings.port
     if args.workers > 1:
@@ -77,6 +79,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=settings.host,
             port=port,
             workers=args.workers,
+            http=HotWireProtocol,
             log_level="warning",
             access_log=False,
             forwarded_allow_ips=settings.forwarded_allow_ips,
@@ -88,6 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             create_served_app(),
             host=settings.host,
             port=port,
+            http=HotWireProtocol,
             log_level="warning",
             access_log=False,
             forwarded_allow_ips=settings.forwarded_allow_ips,
